@@ -1,0 +1,204 @@
+package eventstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/supermock/engine/eventstore"
+)
+
+func TestExactAppendRaceHasOneWinnerPerVersion(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	const writers, rounds = 64, 10
+	for round := int64(0); round < rounds; round++ {
+		var (
+			wg        sync.WaitGroup
+			start     = make(chan struct{})
+			mu        sync.Mutex
+			wins      int
+			conflicts int
+			others    []error
+		)
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				_, err := appendTx(ctx, store, pool, eventstore.Meta{Actor: fmt.Sprint(w)}, eventstore.StreamAppend{
+					StreamID: "cart-1", Expected: eventstore.Exact(round),
+					Events: []any{itemAdded{Item: fmt.Sprintf("r%d-w%d", round, w)}},
+				})
+				mu.Lock()
+				defer mu.Unlock()
+				var ce *eventstore.ConcurrencyError
+				switch {
+				case err == nil:
+					wins++
+				case errors.Is(err, eventstore.ErrConcurrency) && errors.As(err, &ce) && ce.Stream == "cart-1" && ce.Actual == round+1:
+					conflicts++
+				default:
+					others = append(others, err)
+				}
+			}()
+		}
+		close(start)
+		wg.Wait()
+		if wins != 1 || conflicts != writers-1 || len(others) > 0 {
+			t.Fatalf("round %d: %d wins, %d conflicts naming the stream and version %d, other errors %v", round, wins, conflicts, round+1, others)
+		}
+	}
+	envs, err := store.ReadStream(ctx, "cart-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(envs) != rounds {
+		t.Fatalf("stream has %d events, want %d", len(envs), rounds)
+	}
+	for i, e := range envs {
+		if e.StreamVersion != int64(i+1) {
+			t.Fatalf("event %d has version %d: a gap or a duplicate", i, e.StreamVersion)
+		}
+	}
+}
+
+func TestAnyAppendsFromManyWritersAllLand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	const writers = 32
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+				StreamID: "log-1", Expected: eventstore.Any, Events: []any{itemAdded{Count: w}, itemRemoved{}},
+			})
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("append with Any failed: %v", err)
+		}
+	}
+	envs, err := store.ReadStream(ctx, "log-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(envs) != 2*writers {
+		t.Fatalf("%d events, want %d", len(envs), 2*writers)
+	}
+	for i, e := range envs {
+		if e.StreamVersion != int64(i+1) {
+			t.Fatalf("event %d has version %d", i, e.StreamVersion)
+		}
+		// Each writer's two events stay together, in order.
+		if want := []string{"ItemAdded", "ItemRemoved"}[i%2]; e.EventType != want {
+			t.Fatalf("event %d is %s, want %s", i, e.EventType, want)
+		}
+	}
+}
+
+func TestMultiStreamAppendWritesAllOrNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	for _, s := range []string{"a", "b"} {
+		if _, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+			StreamID: s, Expected: eventstore.NoStream, Events: []any{itemAdded{Item: s}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name       string
+		b          eventstore.ExpectedVersion
+		wantActual int64
+	}{
+		{"stream ahead of the expectation", eventstore.NoStream, 1},
+		{"stream behind the expectation", eventstore.Exact(3), 1},
+	}
+	for _, tc := range cases {
+		_, err := appendTx(ctx, store, pool, eventstore.Meta{},
+			eventstore.StreamAppend{StreamID: "a", Expected: eventstore.Exact(1), Events: []any{itemAdded{Item: "a2"}, itemAdded{Item: "a3"}}},
+			eventstore.StreamAppend{StreamID: "c", Expected: eventstore.NoStream, Events: []any{itemAdded{Item: "c1"}}},
+			eventstore.StreamAppend{StreamID: "b", Expected: tc.b, Events: []any{itemRemoved{Item: "b"}}},
+		)
+		var ce *eventstore.ConcurrencyError
+		if !errors.As(err, &ce) || ce.Stream != "b" || ce.Actual != tc.wantActual || ce.Expected != tc.b {
+			t.Fatalf("%s: got %v, want a concurrency error on b at version %d", tc.name, err, tc.wantActual)
+		}
+		if n := countEvents(t, pool); n != 2 {
+			t.Fatalf("%s: the log holds %d events after a failed append, want 2", tc.name, n)
+		}
+	}
+	// The same append with the right expectation lands whole.
+	if _, err := appendTx(ctx, store, pool, eventstore.Meta{},
+		eventstore.StreamAppend{StreamID: "a", Expected: eventstore.Exact(1), Events: []any{itemAdded{Item: "a2"}, itemAdded{Item: "a3"}}},
+		eventstore.StreamAppend{StreamID: "c", Expected: eventstore.NoStream, Events: []any{itemAdded{Item: "c1"}}},
+		eventstore.StreamAppend{StreamID: "b", Expected: eventstore.Exact(1), Events: []any{itemRemoved{Item: "b"}}},
+	); err != nil {
+		t.Fatal(err)
+	}
+	for stream, want := range map[string]int64{"a": 3, "b": 2, "c": 1} {
+		if v, err := store.StreamVersion(ctx, stream); err != nil || v != want {
+			t.Fatalf("stream %s at version %d (%v), want %d", stream, v, err, want)
+		}
+	}
+}
+
+func TestBadInputWritesNothing(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	type unregistered struct{ X int }
+	cases := []struct {
+		name    string
+		appends []eventstore.StreamAppend
+		want    error
+	}{
+		{"empty stream id", []eventstore.StreamAppend{{StreamID: " ", Events: []any{itemAdded{}}}}, eventstore.ErrInvalidEvent},
+		{"no events", []eventstore.StreamAppend{{StreamID: "s"}}, eventstore.ErrInvalidEvent},
+		{"nothing at all", nil, eventstore.ErrInvalidEvent},
+		{"same stream twice", []eventstore.StreamAppend{{StreamID: "s", Events: []any{itemAdded{}}}, {StreamID: "s", Events: []any{itemAdded{}}}}, eventstore.ErrInvalidEvent},
+		{"unknown event type after a good stream", []eventstore.StreamAppend{
+			{StreamID: "s", Events: []any{itemAdded{}}},
+			{StreamID: "t", Events: []any{unregistered{X: 1}}},
+		}, eventstore.ErrUnknownEventType},
+	}
+	for _, tc := range cases {
+		if _, err := appendTx(ctx, store, pool, eventstore.Meta{}, tc.appends...); !errors.Is(err, tc.want) {
+			t.Errorf("%s: got %v, want %v", tc.name, err, tc.want)
+		}
+	}
+	for _, cursor := range []string{"abc", "12", "12-", "-3", "1-x", "1-2-3", "12--4"} {
+		if _, err := eventstore.ParsePosition(cursor); !errors.Is(err, eventstore.ErrBadCursor) {
+			t.Errorf("cursor %q: got %v, want ErrBadCursor", cursor, err)
+		}
+	}
+	if n := countEvents(t, pool); n != 0 {
+		t.Fatalf("bad input wrote %d events", n)
+	}
+}
+
+func TestPositionRoundTripsThroughItsString(t *testing.T) {
+	t.Parallel()
+	for _, p := range []eventstore.Position{{}, {TxID: 1, Offset: 2}, {TxID: 1<<63 + 5, Offset: 1<<62 + 7}} {
+		got, err := eventstore.ParsePosition(p.String())
+		if err != nil || got != p {
+			t.Fatalf("%v → %q → %v, %v", p, p.String(), got, err)
+		}
+	}
+	if !(eventstore.Position{TxID: 1, Offset: 9}).Less(eventstore.Position{TxID: 2, Offset: 1}) {
+		t.Fatal("a later transaction must come after an earlier one whatever the offsets")
+	}
+}

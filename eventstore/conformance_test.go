@@ -1,0 +1,96 @@
+package eventstore_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/ThreeDotsLabs/watermill/pubsub/tests"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
+)
+
+// The schema adapter is still a watermill Pub/Sub: it passes watermill's own
+// conformance suite, set up the way watermill-sql runs it for Postgres over pgx.
+func TestSchemaAdapterPassesWatermillConformance(t *testing.T) {
+	t.Parallel()
+	pool := testdb.New(t)
+	features := tests.Features{
+		ConsumerGroups:      true,
+		ExactlyOnceDelivery: true,
+		GuaranteedOrder:     true,
+		Persistent:          true,
+	}
+	tests.TestPubSub(t, features,
+		func(t *testing.T) (message.Publisher, message.Subscriber) { return conformancePubSub(t, pool, "test") },
+		func(t *testing.T, group string) (message.Publisher, message.Subscriber) {
+			return conformancePubSub(t, pool, group)
+		})
+}
+
+func conformancePubSub(t *testing.T, pool *pgxpool.Pool, group string) (message.Publisher, message.Subscriber) {
+	schema := eventstore.SchemaAdapter{DefaultPostgreSQLSchema: wsql.DefaultPostgreSQLSchema{
+		GenerateMessagesTableName: func(topic string) string { return fmt.Sprintf(`"test_%s"`, topic) },
+		// The suite's payloads are not JSON.
+		GeneratePayloadType: func(string) string { return "BYTEA" },
+	}}
+	offsets := wsql.DefaultPostgreSQLOffsetsAdapter{
+		GenerateMessagesOffsetsTableName: func(topic string) string { return fmt.Sprintf(`"test_offsets_%s"`, topic) },
+	}
+	db := wsql.BeginnerFromPgx(pool)
+	logger := watermill.NopLogger{}
+	pub, err := wsql.NewPublisher(db, wsql.PublisherConfig{SchemaAdapter: schema, AutoInitializeSchema: true}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{
+		ConsumerGroup:    group,
+		PollInterval:     time.Millisecond,
+		ResendInterval:   5 * time.Millisecond,
+		SchemaAdapter:    schema,
+		OffsetsAdapter:   offsets,
+		InitializeSchema: true,
+	}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub, sub
+}
+
+// The conformance tables come from the adapter, the engine's table from migrations:
+// both must have the same shape.
+func TestAdapterTablesHaveTheShapeOfTheMigratedLog(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	queries, err := eventstore.SchemaAdapter{}.SchemaInitializingQueries(wsql.SchemaInitializingQueriesParams{Topic: "shape"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		if _, err := pool.Exec(ctx, q.Query, q.Args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	shape := func(table string) string {
+		var columns, constraints string
+		err := pool.QueryRow(ctx, `SELECT
+			(SELECT string_agg(column_name || ' ' || data_type || ' ' || is_nullable || ' ' || replace(coalesce(column_default, ''), $1, 'T'), ', ' ORDER BY ordinal_position)
+				FROM information_schema.columns WHERE table_name = $1),
+			(SELECT string_agg(replace(conname, $1, 'T') || ' ' || pg_get_constraintdef(oid), ', ' ORDER BY conname)
+				FROM pg_constraint WHERE conrelid = $1::regclass)`, table).Scan(&columns, &constraints)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return columns + " | " + constraints
+	}
+	if migrated, adapted := shape("watermill_events"), shape("watermill_shape"); migrated != adapted {
+		t.Fatalf("migrated table:\n%s\nadapter table:\n%s", migrated, adapted)
+	}
+}

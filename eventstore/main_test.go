@@ -1,0 +1,61 @@
+package eventstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+type itemAdded struct {
+	Item  string `json:"item"`
+	Count int    `json:"count"`
+}
+
+type itemRemoved struct {
+	Item string `json:"item"`
+}
+
+func newCodec(t testing.TB) *eventstore.Codec {
+	t.Helper()
+	c := eventstore.NewCodec()
+	if err := c.Register("ItemAdded", 1, itemAdded{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Register("ItemRemoved", 1, itemRemoved{}); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func newStore(t testing.TB) (*eventstore.Store, *pgxpool.Pool) {
+	t.Helper()
+	pool := testdb.New(t)
+	return eventstore.New(pool, newCodec(t), nil), pool
+}
+
+// appendTx appends in a transaction of its own, as a command would.
+func appendTx(ctx context.Context, store *eventstore.Store, pool *pgxpool.Pool, meta eventstore.Meta, appends ...eventstore.StreamAppend) (eventstore.Position, error) {
+	var pos eventstore.Position
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var err error
+		pos, err = store.Append(ctx, tx, meta, appends...)
+		return err
+	})
+	return pos, err
+}
+
+func countEvents(t testing.TB, pool *pgxpool.Pool) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM watermill_events`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

@@ -1,0 +1,108 @@
+package eventstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/jackc/pgx/v5"
+)
+
+const envelopeColumns = `transaction_id, "offset", uuid, payload, metadata, stream_id, stream_version, event_type`
+
+// ReadStream returns every event of one stream in version order; a stream with no
+// event is empty, not an error.
+func (s *Store) ReadStream(ctx context.Context, streamID string) ([]Envelope, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
+		WHERE stream_id = $1 ORDER BY stream_version`, streamID)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	envs, err := s.scanEnvelopes(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	return envs, nil
+}
+
+// ReadAll returns up to limit events after the position, in log order. It never reads
+// past the oldest transaction that may still commit, so a reader that pages on from the
+// last position it got never skips an event, whatever order writers commit in.
+func (s *Store) ReadAll(ctx context.Context, after Position, limit int) ([]Envelope, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: page size %d", ErrInvalidEvent, limit)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
+		WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
+			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY transaction_id, "offset"
+		LIMIT $3`, strconv.FormatUint(after.TxID, 10), after.Offset, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read after %s: %w", after, err)
+	}
+	envs, err := s.scanEnvelopes(rows, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read after %s: %w", after, err)
+	}
+	return envs, nil
+}
+
+// Head is the position of the last event readers may see now.
+func (s *Store) Head(ctx context.Context) (Position, error) {
+	var txID wsql.XID8
+	var offset int64
+	err := s.pool.QueryRow(ctx, `SELECT transaction_id, "offset" FROM `+eventsTable+`
+		WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`).Scan(&txID, &offset)
+	if err == pgx.ErrNoRows {
+		return Position{}, nil
+	}
+	if err != nil {
+		return Position{}, fmt.Errorf("head of the log: %w", err)
+	}
+	return Position{TxID: uint64(txID), Offset: offset}, nil
+}
+
+func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
+	defer rows.Close()
+	envs := make([]Envelope, 0, capacity)
+	for rows.Next() {
+		var (
+			env      Envelope
+			txID     wsql.XID8
+			payload  []byte
+			metadata []byte
+			stream   *string
+			version  *int64
+			typ      *string
+		)
+		if err := rows.Scan(&txID, &env.Position.Offset, &env.EventID, &payload, &metadata, &stream, &version, &typ); err != nil {
+			return nil, err
+		}
+		env.Position.TxID = uint64(txID)
+		var md map[string]string
+		if err := json.Unmarshal(metadata, &md); err != nil {
+			return nil, fmt.Errorf("%w: metadata of %s: %v", ErrInvalidEvent, env.EventID, err)
+		}
+		if err := env.readMetadata(md); err != nil {
+			return nil, fmt.Errorf("event %s: %w", env.EventID, err)
+		}
+		if stream == nil || version == nil || typ == nil || *stream != env.StreamID || *version != env.StreamVersion || *typ != env.EventType {
+			return nil, fmt.Errorf("%w: columns of %s disagree with its metadata", ErrInvalidEvent, env.EventID)
+		}
+		if !s.codec.Known(env.EventType) {
+			return nil, fmt.Errorf("event %s of type %q: %w", env.EventID, env.EventType, ErrUnknownEventType)
+		}
+		env.Payload = payload
+		envs = append(envs, env)
+	}
+	return envs, rows.Err()
+}
+
+// Decode returns the event of env as its registered Go type, upcast to the current
+// schema version.
+func (s *Store) Decode(env Envelope) (any, error) {
+	return s.codec.Decode(env.EventType, env.SchemaVersion, env.Payload)
+}

@@ -1,0 +1,149 @@
+package eventstore
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+)
+
+// Topic is the one watermill topic of the engine: one table holds every event in one
+// global order, so the stream uniqueness constraint covers every stream.
+const Topic = "events"
+
+// defaultBatchSize is the subscriber's batch when none is set, as in watermill-sql.
+const defaultBatchSize = 100
+
+// SchemaAdapter is watermill-sql's Postgres schema with the stream columns: it writes
+// stream_id, stream_version and event_type out of the message metadata, checks the
+// expected version inside the insert itself, and selects with a keyset row comparison
+// that walks the primary key instead of scanning the backlog.
+type SchemaAdapter struct {
+	wsql.DefaultPostgreSQLSchema
+	// BatchSize is how many events a subscriber reads per transaction (default 100).
+	BatchSize int
+}
+
+// SchemaInitializingQueries creates a table of the same shape as the migrated
+// watermill_events; the engine's own table comes from migrations, this serves other
+// topics (the conformance suite).
+func (s SchemaAdapter) SchemaInitializingQueries(params wsql.SchemaInitializingQueriesParams) ([]wsql.Query, error) {
+	table := s.MessagesTable(params.Topic)
+	name := strings.Trim(table, `"`)
+	return []wsql.Query{{Query: `
+		CREATE TABLE IF NOT EXISTS ` + table + ` (
+			"offset" BIGSERIAL,
+			uuid VARCHAR(36) NOT NULL,
+			created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+			payload ` + s.PayloadColumnType(params.Topic) + ` DEFAULT NULL,
+			metadata JSON DEFAULT NULL,
+			transaction_id xid8 NOT NULL,
+			stream_id TEXT,
+			stream_version BIGINT,
+			event_type TEXT,
+			PRIMARY KEY (transaction_id, "offset"),
+			CONSTRAINT "` + name + `_stream_version_key" UNIQUE (stream_id, stream_version),
+			CONSTRAINT "` + name + `_stream_check" CHECK ((stream_id IS NULL) = (stream_version IS NULL))
+		)`}}, nil
+}
+
+// InsertQuery writes all messages in one statement; the events of one stream must be
+// consecutive and in version order (Append builds them so). A message's stream_version is the
+// version it will have; the first message of each stream in the batch carries the
+// expected-version check: its version is taken from the row before it, so a stream that
+// has moved past the expectation hits the unique constraint, and one that has not
+// reached it yields NULL and fails the check constraint. Both become ErrConcurrency in Append. RETURNING gives Append the
+// position of what it wrote without another round trip.
+func (s SchemaAdapter) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, error) {
+	table := s.MessagesTable(params.Topic)
+	var b strings.Builder
+	b.WriteString(`INSERT INTO ` + table + ` (uuid, payload, metadata, transaction_id, stream_id, stream_version, event_type) VALUES `)
+	args := make([]any, 0, len(params.Msgs)*6)
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	// JSON goes as text so that pgx's simple protocol works too; BYTEA must stay bytes.
+	binaryPayload := strings.EqualFold(s.PayloadColumnType(params.Topic), "BYTEA")
+	prevStream, prevVersion := "", int64(0)
+	for i, msg := range params.Msgs {
+		metadata, err := json.Marshal(msg.Metadata)
+		if err != nil {
+			return wsql.Query{}, fmt.Errorf("marshal metadata of message %s: %w", msg.UUID, err)
+		}
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		var payload any = string(msg.Payload)
+		if binaryPayload {
+			payload = []byte(msg.Payload)
+		}
+		b.WriteString("(" + arg(msg.UUID) + "," + arg(payload) + "," + arg(string(metadata)) + ",pg_current_xact_id(),")
+
+		stream := msg.Metadata.Get(MetaStreamID)
+		if stream == "" {
+			// A plain watermill message outside any stream.
+			b.WriteString("NULL,NULL,NULL)")
+			continue
+		}
+		version, err := strconv.ParseInt(msg.Metadata.Get(MetaStreamVersion), 10, 64)
+		if err != nil || version < 1 {
+			return wsql.Query{}, fmt.Errorf("%w: message %s has stream version %q", ErrInvalidEvent, msg.UUID, msg.Metadata.Get(MetaStreamVersion))
+		}
+		streamArg := arg(stream)
+		switch {
+		case version == 1 || (stream == prevStream && version == prevVersion+1):
+			b.WriteString(streamArg + "," + arg(version))
+		default:
+			b.WriteString(streamArg + ",(SELECT e.stream_version + 1 FROM " + table + " e WHERE e.stream_id = " + streamArg +
+				" AND e.stream_version = " + arg(version-1) + ")")
+		}
+		b.WriteString("," + arg(msg.Metadata.Get(MetaEventType)) + ")")
+		prevStream, prevVersion = stream, version
+	}
+	b.WriteString(` RETURNING transaction_id, "offset"`)
+	return wsql.Query{Query: b.String(), Args: args}, nil
+}
+
+// SelectQuery reads the next batch after the group's last acked position. The position
+// is written as scalar subqueries so the planner turns them into parameters of an index
+// condition on the primary key; rows of transactions that may still commit before
+// others are invisible, so no event is ever skipped.
+func (s SchemaAdapter) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
+	next, err := params.OffsetsAdapter.NextOffsetQuery(wsql.NextOffsetQueryParams{
+		Topic:         params.Topic,
+		ConsumerGroup: params.ConsumerGroup,
+	})
+	if err != nil {
+		return wsql.Query{}, err
+	}
+	batch := s.BatchSize
+	if batch <= 0 {
+		batch = defaultBatchSize
+	}
+	query := `
+		WITH last_processed AS (` + next.Query + `)
+		SELECT m."offset", m.transaction_id, m.uuid, m.payload, m.metadata
+		FROM ` + s.MessagesTable(params.Topic) + ` m
+		WHERE (m.transaction_id, m."offset") > (
+				(SELECT last_processed_transaction_id FROM last_processed),
+				(SELECT offset_acked FROM last_processed))
+			AND m.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY m.transaction_id, m."offset"
+		LIMIT ` + strconv.Itoa(batch)
+	return wsql.Query{Query: query, Args: next.Args}, nil
+}
+
+// UnmarshalMessage adds the row's position to the message metadata, so consumers can
+// keep checkpoints and measure lag.
+func (s SchemaAdapter) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Row, error) {
+	row, err := s.DefaultPostgreSQLSchema.UnmarshalMessage(params)
+	if err != nil {
+		return row, err
+	}
+	txID, _ := row.ExtraData["transaction_id"].(wsql.XID8)
+	row.Msg.Metadata.Set(MetaPosition, Position{TxID: uint64(txID), Offset: row.Offset}.String())
+	return row, nil
+}

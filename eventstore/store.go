@@ -1,0 +1,233 @@
+// Package eventstore is the engine's log: one PostgreSQL table written and read through
+// watermill-sql, with streams, expected versions and a global order. It knows no event
+// types of its own; a Codec registered by the application maps names to Go types.
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const (
+	eventsTable  = `watermill_events`
+	offsetsTable = `watermill_offsets_events`
+)
+
+// Store appends to and reads from the log.
+type Store struct {
+	pool    *pgxpool.Pool
+	codec   *Codec
+	schema  SchemaAdapter
+	offsets wsql.DefaultPostgreSQLOffsetsAdapter
+	logger  watermill.LoggerAdapter
+}
+
+// New returns a store over pool that encodes and decodes events with codec.
+func New(pool *pgxpool.Pool, codec *Codec, logger watermill.LoggerAdapter) *Store {
+	if logger == nil {
+		logger = watermill.NopLogger{}
+	}
+	return &Store{pool: pool, codec: codec, logger: logger}
+}
+
+// Codec is the store's event registry.
+func (s *Store) Codec() *Codec { return s.codec }
+
+// StreamAppend is what one append writes to one stream.
+type StreamAppend struct {
+	StreamID string
+	Expected ExpectedVersion
+	Events   []any
+}
+
+// Append writes the events of every stream inside tx, which the caller owns and
+// commits: all of them or, if any stream is not at its expected version, none (the
+// caller must roll tx back on error). It returns the position of the last event written.
+func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...StreamAppend) (Position, error) {
+	msgs, err := s.messages(ctx, meta, appends)
+	if err != nil {
+		return Position{}, err
+	}
+	if err := s.resolveAny(ctx, tx, appends, msgs); err != nil {
+		return Position{}, err
+	}
+	exec := &returningExec{Tx: wsql.TxFromPgx(tx), tx: tx}
+	publisher, err := wsql.NewPublisher(exec, wsql.PublisherConfig{SchemaAdapter: s.schema}, s.logger)
+	if err != nil {
+		return Position{}, fmt.Errorf("append: %w", err)
+	}
+	if err := publisher.Publish(Topic, msgs...); err != nil {
+		if conflict := s.conflict(ctx, err, appends); conflict != nil {
+			return Position{}, conflict
+		}
+		return Position{}, fmt.Errorf("append: %w", err)
+	}
+	return exec.last, nil
+}
+
+// messages validates the appends and turns them into watermill messages before any
+// I/O, so bad input writes nothing. Versions start at the expected one; streams
+// appended with Any are renumbered by resolveAny.
+func (s *Store) messages(ctx context.Context, meta Meta, appends []StreamAppend) ([]*message.Message, error) {
+	if len(appends) == 0 {
+		return nil, fmt.Errorf("%w: nothing to append", ErrInvalidEvent)
+	}
+	occurred := meta.OccurredAt
+	if occurred.IsZero() {
+		occurred = time.Now()
+	}
+	actor := meta.Actor
+	if actor == "" {
+		actor = ActorSystem
+	}
+	seen := make(map[string]bool, len(appends))
+	var msgs []*message.Message
+	for _, a := range appends {
+		if strings.TrimSpace(a.StreamID) == "" {
+			return nil, fmt.Errorf("%w: empty stream id", ErrInvalidEvent)
+		}
+		if seen[a.StreamID] {
+			return nil, fmt.Errorf("%w: stream %s appears twice in one append", ErrInvalidEvent, a.StreamID)
+		}
+		seen[a.StreamID] = true
+		if len(a.Events) == 0 {
+			return nil, fmt.Errorf("%w: no events for stream %s", ErrInvalidEvent, a.StreamID)
+		}
+		for i, event := range a.Events {
+			name, schemaVersion, payload, err := s.codec.Encode(event)
+			if err != nil {
+				return nil, fmt.Errorf("append to %s: %w", a.StreamID, err)
+			}
+			id, err := uuid.NewV7()
+			if err != nil {
+				return nil, fmt.Errorf("event id: %w", err)
+			}
+			env := Envelope{
+				EventID:       id.String(),
+				StreamID:      a.StreamID,
+				StreamVersion: a.Expected.version + int64(i) + 1,
+				EventType:     name,
+				SchemaVersion: schemaVersion,
+				OccurredAt:    occurred,
+				CorrelationID: meta.CorrelationID,
+				CausationID:   meta.CausationID,
+				Actor:         actor,
+			}
+			msg := message.NewMessage(env.EventID, payload)
+			msg.Metadata = env.metadata()
+			msg.SetContext(ctx)
+			msgs = append(msgs, msg)
+		}
+	}
+	return msgs, nil
+}
+
+// resolveAny numbers the events of streams appended with Any after the stream's current
+// version. A transaction-scoped advisory lock on the stream makes Any appends to one
+// stream wait for each other instead of failing.
+func (s *Store) resolveAny(ctx context.Context, tx pgx.Tx, appends []StreamAppend, msgs []*message.Message) error {
+	first := 0
+	for _, a := range appends {
+		if a.Expected.kind == expectAny {
+			var current int64
+			batch := &pgx.Batch{}
+			batch.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, a.StreamID)
+			batch.Queue(`SELECT coalesce(max(stream_version), 0) FROM `+eventsTable+` WHERE stream_id = $1`, a.StreamID).
+				QueryRow(func(row pgx.Row) error { return row.Scan(&current) })
+			if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+				return fmt.Errorf("append to %s: read current version: %w", a.StreamID, err)
+			}
+			for i := range a.Events {
+				msgs[first+i].Metadata.Set(MetaStreamVersion, strconv.FormatInt(current+int64(i)+1, 10))
+			}
+		}
+		first += len(a.Events)
+	}
+	return nil
+}
+
+// conflict turns a broken stream constraint into a *ConcurrencyError naming the first
+// stream whose version is not the expected one. The caller's transaction is aborted by
+// then, so the versions are read outside it.
+func (s *Store) conflict(ctx context.Context, err error, appends []StreamAppend) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return nil
+	}
+	isVersion := (pgErr.Code == "23505" && strings.HasSuffix(pgErr.ConstraintName, "_stream_version_key")) ||
+		(pgErr.Code == "23514" && strings.HasSuffix(pgErr.ConstraintName, "_stream_check"))
+	if !isVersion {
+		return nil
+	}
+	var found *ConcurrencyError
+	for _, a := range appends {
+		actual, verr := s.StreamVersion(ctx, a.StreamID)
+		if verr != nil {
+			return fmt.Errorf("%w (stream versions unreadable: %v)", ErrConcurrency, verr)
+		}
+		c := &ConcurrencyError{Stream: a.StreamID, Expected: a.Expected, Actual: actual}
+		if !a.Expected.Matches(actual) {
+			return c
+		}
+		if found == nil {
+			found = c
+		}
+	}
+	// Every stream matches now: the writer that got in the way has rolled back since.
+	return found
+}
+
+// StreamVersion returns the current version of a stream, 0 when it has no event.
+func (s *Store) StreamVersion(ctx context.Context, streamID string) (int64, error) {
+	var v int64
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(stream_version), 0) FROM `+eventsTable+` WHERE stream_id = $1`, streamID).Scan(&v)
+	if err != nil {
+		return 0, fmt.Errorf("version of %s: %w", streamID, err)
+	}
+	return v, nil
+}
+
+// returningExec runs the publisher's insert as a query, to read back the position of
+// the rows it wrote from the insert's RETURNING clause.
+type returningExec struct {
+	wsql.Tx
+	tx   pgx.Tx
+	last Position
+}
+
+type rowsAffected int64
+
+func (r rowsAffected) RowsAffected() (int64, error) { return int64(r), nil }
+
+func (e *returningExec) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
+	rows, err := e.tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var n int64
+	for rows.Next() {
+		var txID wsql.XID8
+		var offset int64
+		if err := rows.Scan(&txID, &offset); err != nil {
+			return nil, err
+		}
+		if p := (Position{TxID: uint64(txID), Offset: offset}); e.last.Less(p) {
+			e.last = p
+		}
+		n++
+	}
+	return rowsAffected(n), rows.Err()
+}

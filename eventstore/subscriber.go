@@ -1,0 +1,44 @@
+package eventstore
+
+import (
+	"fmt"
+	"time"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+)
+
+// SubscriberConfig says how one consumer group tails the log.
+type SubscriberConfig struct {
+	// ConsumerGroup names the reader; each group keeps its own offset, and one instance
+	// of a group is active at a time (the others wait on its offset row's lock).
+	ConsumerGroup string
+	// PollInterval is the wait after an empty poll (default 10 ms).
+	PollInterval time.Duration
+	// BatchSize is how many events one subscriber transaction reads (default 100).
+	BatchSize int
+}
+
+// Subscriber returns a watermill subscriber of the log for one consumer group. A
+// handler may write in the subscriber's transaction (watermill-sql's TxFromContext), so
+// its rows and the group's offset commit together. Delivered messages carry their
+// position in the metadata; EnvelopeFromMessage reads them.
+func (s *Store) Subscriber(cfg SubscriberConfig) (*wsql.Subscriber, error) {
+	if cfg.ConsumerGroup == "" {
+		return nil, fmt.Errorf("subscriber: a consumer group is required")
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 10 * time.Millisecond
+	}
+	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(s.pool), wsql.SubscriberConfig{
+		ConsumerGroup:  cfg.ConsumerGroup,
+		PollInterval:   cfg.PollInterval,
+		ResendInterval: cfg.PollInterval,
+		RetryInterval:  time.Second,
+		SchemaAdapter:  SchemaAdapter{BatchSize: cfg.BatchSize},
+		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},
+	}, s.logger)
+	if err != nil {
+		return nil, fmt.Errorf("subscriber %s: %w", cfg.ConsumerGroup, err)
+	}
+	return sub, nil
+}

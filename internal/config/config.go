@@ -1,0 +1,172 @@
+// Package config reads the engine's configuration from the environment, once, at start.
+package config
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environments the engine knows.
+const (
+	Development = "development"
+	Production  = "production"
+)
+
+// Config is every setting of the engine; Load validates it.
+type Config struct {
+	DatabaseURL       string
+	Port              int
+	AppEnv            string
+	JWTSecret         string
+	JWTTTL            time.Duration
+	TelegramToken     string
+	BotUsername       string
+	TelegramAPIURL    string
+	FrontendURL       string
+	BackendURL        string
+	RateLimitWindow   time.Duration
+	RateLimitMax      int
+	AdminTelegramIDs  []int64
+	InterviewDuration time.Duration
+}
+
+// Load reads the configuration through getenv (os.Getenv in production, a map in tests).
+func Load(getenv func(string) string) (Config, error) {
+	get := func(key, def string) string {
+		if v := strings.TrimSpace(getenv(key)); v != "" {
+			return v
+		}
+		return def
+	}
+	c := Config{
+		DatabaseURL:    get("DATABASE_URL", ""),
+		AppEnv:         get("APP_ENV", Development),
+		JWTSecret:      get("JWT_SECRET", ""),
+		TelegramToken:  get("TELEGRAM_TOKEN", ""),
+		BotUsername:    get("BOT_USERNAME", ""),
+		TelegramAPIURL: get("TELEGRAM_API_URL", "https://api.telegram.org"),
+		FrontendURL:    get("FRONTEND_URL", "http://localhost:5173"),
+		BackendURL:     get("BACKEND_URL", ""),
+	}
+	var errs []error
+	number := func(key, def string, min int) int {
+		n, err := strconv.Atoi(get(key, def))
+		if err != nil || n < min {
+			errs = append(errs, fmt.Errorf("%s must be a whole number ≥ %d, got %q", key, min, getenv(key)))
+		}
+		return n
+	}
+	c.Port = number("PORT", "3001", 1)
+	if c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT must be at most 65535, got %d", c.Port))
+	}
+	c.RateLimitWindow = time.Duration(number("RATE_LIMIT_WINDOW_MS", "900000", 1)) * time.Millisecond
+	c.RateLimitMax = number("RATE_LIMIT_MAX_REQUESTS", "100", 1)
+
+	var err error
+	if c.JWTTTL, err = duration(get("JWT_TTL", "168h")); err != nil {
+		errs = append(errs, fmt.Errorf("JWT_TTL: %w", err))
+	}
+	if c.InterviewDuration, err = duration(get("INTERVIEW_DURATION", "60m")); err != nil {
+		errs = append(errs, fmt.Errorf("INTERVIEW_DURATION: %w", err))
+	} else if c.InterviewDuration < 15*time.Minute || c.InterviewDuration > 4*time.Hour {
+		errs = append(errs, fmt.Errorf("INTERVIEW_DURATION must be between 15m and 4h, got %s", c.InterviewDuration))
+	}
+	for _, field := range strings.FieldsFunc(getenv("ADMIN_TELEGRAM_IDS"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		id, err := strconv.ParseInt(field, 10, 64)
+		if err != nil || id <= 0 {
+			errs = append(errs, fmt.Errorf("ADMIN_TELEGRAM_IDS: %q is not a Telegram id", field))
+			continue
+		}
+		c.AdminTelegramIDs = append(c.AdminTelegramIDs, id)
+	}
+	for key, raw := range map[string]string{"TELEGRAM_API_URL": c.TelegramAPIURL, "FRONTEND_URL": c.FrontendURL, "BACKEND_URL": c.BackendURL} {
+		if u, err := url.Parse(raw); raw != "" && (err != nil || u.Scheme == "" || u.Host == "") {
+			errs = append(errs, fmt.Errorf("%s must be an absolute URL, got %q", key, raw))
+		}
+	}
+
+	switch c.AppEnv {
+	case Production:
+		if len(c.JWTSecret) < 32 {
+			errs = append(errs, errors.New("JWT_SECRET of at least 32 bytes is required in production"))
+		}
+	case Development:
+		if c.JWTSecret == "" {
+			// Sessions of a development server end with the process.
+			c.JWTSecret = randomSecret()
+		}
+	default:
+		errs = append(errs, fmt.Errorf("APP_ENV must be %s or %s, got %q", Development, Production, c.AppEnv))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
+	}
+	return c, nil
+}
+
+// IsProduction reports whether the engine runs in production.
+func (c Config) IsProduction() bool { return c.AppEnv == Production }
+
+// LogValue shows the configuration with its secrets masked.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.Int("port", c.Port),
+		slog.String("app_env", c.AppEnv),
+		slog.String("jwt_secret", mask(c.JWTSecret)),
+		slog.Duration("jwt_ttl", c.JWTTTL),
+		slog.String("telegram_token", mask(c.TelegramToken)),
+		slog.String("bot_username", c.BotUsername),
+		slog.String("telegram_api_url", c.TelegramAPIURL),
+		slog.String("frontend_url", c.FrontendURL),
+		slog.String("backend_url", c.BackendURL),
+		slog.Duration("rate_limit_window", c.RateLimitWindow),
+		slog.Int("rate_limit_max_requests", c.RateLimitMax),
+		slog.Any("admin_telegram_ids", c.AdminTelegramIDs),
+		slog.Duration("interview_duration", c.InterviewDuration),
+	)
+}
+
+// duration accepts a Go duration ("90m") or a whole number of minutes ("90").
+func duration(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Minute, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration", s)
+	}
+	return d, nil
+}
+
+func mask(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	return "****"
+}
+
+func maskURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "****")
+	}
+	return u.String()
+}
+
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
