@@ -12,10 +12,21 @@ import (
 
 const envelopeColumns = `transaction_id, "offset", uuid, payload, metadata, stream_id, stream_version, event_type`
 
+// Querier runs a query: a pool, a connection or a transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
 // ReadStream returns every event of one stream in version order; a stream with no
 // event is empty, not an error.
 func (s *Store) ReadStream(ctx context.Context, streamID string) ([]Envelope, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
+	return s.ReadStreamWith(ctx, s.pool, streamID)
+}
+
+// ReadStreamWith is ReadStream through q, e.g. a transaction that must see its own
+// appends.
+func (s *Store) ReadStreamWith(ctx context.Context, q Querier, streamID string) ([]Envelope, error) {
+	rows, err := q.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
 		WHERE stream_id = $1 ORDER BY stream_version`, streamID)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)

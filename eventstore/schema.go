@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -146,4 +147,12 @@ func (s SchemaAdapter) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsq
 	txID, _ := row.ExtraData["transaction_id"].(wsql.XID8)
 	row.Msg.Metadata.Set(MetaPosition, Position{TxID: uint64(txID), Offset: row.Offset}.String())
 	return row, nil
+}
+
+// SubscribeIsolationLevel is READ COMMITTED: a batch's select is one statement, whose
+// own snapshot bounds it below pg_snapshot_xmin, so no row is skipped; and handlers
+// that read streams and append in the batch's transaction (the matchmaker) must see
+// what other writers committed meanwhile to retry a conflict with success.
+func (s SchemaAdapter) SubscribeIsolationLevel() stdsql.IsolationLevel {
+	return stdsql.LevelReadCommitted
 }

@@ -16,6 +16,9 @@ type SubscriberConfig struct {
 	PollInterval time.Duration
 	// BatchSize is how many events one subscriber transaction reads (default 100).
 	BatchSize int
+	// ResendInterval is the wait before an event whose handling failed is offered
+	// again (default 1 s).
+	ResendInterval time.Duration
 }
 
 // Subscriber returns a watermill subscriber of the log for one consumer group. A
@@ -29,10 +32,17 @@ func (s *Store) Subscriber(cfg SubscriberConfig) (*wsql.Subscriber, error) {
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 10 * time.Millisecond
 	}
+	if cfg.ResendInterval <= 0 {
+		cfg.ResendInterval = time.Second
+	}
+	// No ack deadline: when it passes, the subscriber commits the batch while the
+	// handler may still be writing in its transaction.
+	noDeadline := time.Duration(0)
 	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(s.pool), wsql.SubscriberConfig{
+		AckDeadline:    &noDeadline,
 		ConsumerGroup:  cfg.ConsumerGroup,
 		PollInterval:   cfg.PollInterval,
-		ResendInterval: cfg.PollInterval,
+		ResendInterval: cfg.ResendInterval,
 		RetryInterval:  time.Second,
 		SchemaAdapter:  SchemaAdapter{BatchSize: cfg.BatchSize},
 		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},

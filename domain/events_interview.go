@@ -1,0 +1,105 @@
+package domain
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Events of the interview-<uuid> streams.
+
+// InterviewScheduled opens an interview stream; it mirrors the MatchMade the two user
+// streams receive in the same append.
+type InterviewScheduled struct {
+	InterviewID        uuid.UUID  `json:"interview_id"`
+	CandidateID        uuid.UUID  `json:"candidate_id"`
+	InterviewerID      uuid.UUID  `json:"interviewer_id"`
+	CandidateEntryID   uuid.UUID  `json:"candidate_entry_id"`
+	InterviewerEntryID uuid.UUID  `json:"interviewer_entry_id"`
+	Profession         Profession `json:"profession"`
+	Language           Language   `json:"language"`
+	ScheduledAt        time.Time  `json:"scheduled_at"`
+	DurationMinutes    int        `json:"duration_minutes"`
+	MeetingLink        string     `json:"meeting_link"`
+	MatchedAt          time.Time  `json:"matched_at"`
+}
+
+type InterviewStarted struct {
+	InterviewID   uuid.UUID `json:"interview_id"`
+	StartedBy     uuid.UUID `json:"started_by"`
+	CandidateID   uuid.UUID `json:"candidate_id"`
+	InterviewerID uuid.UUID `json:"interviewer_id"`
+	ScheduledAt   time.Time `json:"scheduled_at"`
+	StartedAt     time.Time `json:"started_at"`
+}
+
+type InterviewCompleted struct {
+	InterviewID   uuid.UUID `json:"interview_id"`
+	CompletedBy   uuid.UUID `json:"completed_by"`
+	CandidateID   uuid.UUID `json:"candidate_id"`
+	InterviewerID uuid.UUID `json:"interviewer_id"`
+	StartedAt     time.Time `json:"started_at"`
+	CompletedAt   time.Time `json:"completed_at"`
+}
+
+// InterviewCancelled tells the other side (OtherUserID) and says which of their entries,
+// if any, went back to the queue.
+type InterviewCancelled struct {
+	InterviewID     uuid.UUID     `json:"interview_id"`
+	CancelledBy     uuid.UUID     `json:"cancelled_by"`
+	OtherUserID     uuid.UUID     `json:"other_user_id"`
+	CandidateID     uuid.UUID     `json:"candidate_id"`
+	InterviewerID   uuid.UUID     `json:"interviewer_id"`
+	Reason          string        `json:"reason"`
+	RequeuedEntryID uuid.NullUUID `json:"requeued_entry_id"`
+	ScheduledAt     time.Time     `json:"scheduled_at"`
+	CancelledAt     time.Time     `json:"cancelled_at"`
+}
+
+type NoShowReported struct {
+	InterviewID  uuid.UUID `json:"interview_id"`
+	ReportedBy   uuid.UUID `json:"reported_by"`
+	AbsentUserID uuid.UUID `json:"absent_user_id"`
+	ScheduledAt  time.Time `json:"scheduled_at"`
+	ReportedAt   time.Time `json:"reported_at"`
+}
+
+type FeedbackSubmitted struct {
+	InterviewID uuid.UUID      `json:"interview_id"`
+	FromUserID  uuid.UUID      `json:"from_user_id"`
+	ToUserID    uuid.UUID      `json:"to_user_id"`
+	FromRole    InterviewRole  `json:"from_role"`
+	Rating      int            `json:"rating"`
+	Skills      map[string]int `json:"skills"`
+	Comment     string         `json:"comment"`
+	SubmittedAt time.Time      `json:"submitted_at"`
+}
+
+// NotificationSent records a delivered message about an interview on the interview's
+// stream, so delivery is deduplicated by the same expected version that orders
+// cancellation: a reminder can never be recorded after a cancellation it did not see.
+type NotificationSent struct {
+	NotificationID uuid.UUID        `json:"notification_id"`
+	InterviewID    uuid.UUID        `json:"interview_id"`
+	UserID         uuid.UUID        `json:"user_id"`
+	Kind           NotificationKind `json:"kind"`
+	Text           string           `json:"text"`
+	SentAt         time.Time        `json:"sent_at"`
+}
+
+type NotificationRead struct {
+	NotificationID uuid.UUID        `json:"notification_id"`
+	InterviewID    uuid.UUID        `json:"interview_id"`
+	UserID         uuid.UUID        `json:"user_id"`
+	Kind           NotificationKind `json:"kind"`
+	ReadAt         time.Time        `json:"read_at"`
+}
+
+func (InterviewScheduled) EventType() string { return "InterviewScheduled" }
+func (InterviewStarted) EventType() string   { return "InterviewStarted" }
+func (InterviewCompleted) EventType() string { return "InterviewCompleted" }
+func (InterviewCancelled) EventType() string { return "InterviewCancelled" }
+func (NoShowReported) EventType() string     { return "NoShowReported" }
+func (FeedbackSubmitted) EventType() string  { return "FeedbackSubmitted" }
+func (NotificationSent) EventType() string   { return "NotificationSent" }
+func (NotificationRead) EventType() string   { return "NotificationRead" }

@@ -1,0 +1,143 @@
+package domain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Store is the port main wires to the event store.
+type Store interface {
+	// Load returns all events of a stream in order and its version (0 if none).
+	Load(ctx context.Context, stream string) ([]Event, int64, error)
+	// Append writes all changes or none and returns the cursor of the last event. A
+	// stream not at its expected version fails with an error wrapping ErrConcurrency.
+	Append(ctx context.Context, meta Meta, changes ...Change) (position string, err error)
+}
+
+// Change is the events to append to one stream, expected at the version it was
+// loaded at; 0 means the stream must not exist yet.
+type Change struct {
+	Stream   string
+	Expected int64
+	Events   []Event
+}
+
+// Meta goes into every envelope of an append.
+type Meta struct {
+	Actor         string // a user id, or "system"
+	CorrelationID string
+	CausationID   string
+}
+
+// SystemActor is the actor of time-driven and process-manager commands.
+const SystemActor = "system"
+
+// Clock is where the Service reads the time; the domain never calls time.Now.
+type Clock interface {
+	Now() time.Time
+}
+
+// ClockFunc adapts a function, e.g. ClockFunc(time.Now) in main.
+type ClockFunc func() time.Time
+
+func (f ClockFunc) Now() time.Time { return f() }
+
+// Config of the Service. Clock is required; the rest have defaults.
+type Config struct {
+	Clock             Clock
+	InterviewDuration time.Duration    // default 60 min; whole minutes, 5 min to 24 h
+	MaxAttempts       int              // tries per command on ErrConcurrency; default 5
+	NewID             func() uuid.UUID // ids of users, entries, interviews; default UUIDv7
+}
+
+// Service runs commands: load the aggregates, decide, append with expected versions,
+// and on a concurrency conflict decide again on fresh state, a bounded number of
+// times. Every method returns the position of its last event, or "" when the command
+// changed nothing.
+type Service struct {
+	store    Store
+	clock    Clock
+	duration time.Duration
+	attempts int
+	newID    func() uuid.UUID
+}
+
+func NewService(store Store, cfg Config) (*Service, error) {
+	if store == nil || cfg.Clock == nil {
+		return nil, errors.New("domain: service needs a store and a clock")
+	}
+	if cfg.InterviewDuration == 0 {
+		cfg.InterviewDuration = DefaultInterviewDuration
+	}
+	if d := cfg.InterviewDuration; d%time.Minute != 0 || d < 5*time.Minute || d > MaxWindowLength {
+		return nil, fmt.Errorf("domain: interview duration %s must be whole minutes from 5m to 24h", d)
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.NewID == nil {
+		cfg.NewID = func() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+	}
+	return &Service{store: store, clock: cfg.Clock, duration: cfg.InterviewDuration,
+		attempts: cfg.MaxAttempts, newID: cfg.NewID}, nil
+}
+
+// InterviewDuration is the configured length of every interview.
+func (s *Service) InterviewDuration() time.Duration { return s.duration }
+
+// retry runs one decide-and-append attempt until it is not a concurrency conflict.
+func (s *Service) retry(ctx context.Context, attempt func(now time.Time) (string, error)) (string, error) {
+	var err error
+	for range s.attempts {
+		var pos string
+		if pos, err = attempt(utc(s.clock.Now())); !errors.Is(err, ErrConcurrency) {
+			return pos, err
+		}
+		if ctx.Err() != nil {
+			return "", ctx.Err()
+		}
+	}
+	return "", fmt.Errorf("gave up after %d attempts: %w", s.attempts, err)
+}
+
+// commit appends what the aggregates recorded; nothing recorded means no append.
+func (s *Service) commit(ctx context.Context, meta Meta, aggs ...Aggregate) (string, error) {
+	changes := ChangesOf(aggs...)
+	if len(changes) == 0 {
+		return "", nil
+	}
+	return s.store.Append(ctx, meta, changes...)
+}
+
+func (s *Service) LoadUser(ctx context.Context, id uuid.UUID) (*User, error) {
+	events, version, err := s.store.Load(ctx, UserStream(id))
+	if err != nil {
+		return nil, fmt.Errorf("load user %s: %w", id, err)
+	}
+	return LoadUser(events, version)
+}
+
+func (s *Service) LoadInterview(ctx context.Context, id uuid.UUID) (*Interview, error) {
+	events, version, err := s.store.Load(ctx, InterviewStream(id))
+	if err != nil {
+		return nil, fmt.Errorf("load interview %s: %w", id, err)
+	}
+	return LoadInterview(events, version)
+}
+
+// participants loads both users of an interview.
+func (s *Service) participants(ctx context.Context, iv *Interview) (*User, *User, error) {
+	candidate, err := s.LoadUser(ctx, iv.Candidate())
+	if err != nil {
+		return nil, nil, err
+	}
+	interviewer, err := s.LoadUser(ctx, iv.Interviewer())
+	if err != nil {
+		return nil, nil, err
+	}
+	return candidate, interviewer, nil
+}

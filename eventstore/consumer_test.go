@@ -1,0 +1,105 @@
+package eventstore_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/supermock/engine/eventstore"
+)
+
+// A handler fails once, after writing, in the middle of a batch: the savepoint undoes
+// the failed attempt, the event comes again, and every event lands exactly once.
+func TestConsumeAppliesEveryEventOnceDespiteAFailedAttempt(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, pool := newStore(t)
+	if _, err := pool.Exec(ctx, `CREATE TABLE applied (item TEXT NOT NULL, position TEXT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	const total = 120
+	for i := 0; i < total; i += 40 {
+		events := make([]any, 40)
+		for k := range events {
+			events[k] = itemAdded{Item: fmt.Sprintf("item-%d", i+k)}
+		}
+		if _, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+			StreamID: fmt.Sprintf("batch-%d", i), Expected: eventstore.NoStream, Events: events,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var failed, attempts atomic.Int32
+	var handled atomic.Int32
+	consumeCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- store.Consume(consumeCtx, eventstore.SubscriberConfig{
+			ConsumerGroup: "applier", BatchSize: 50, ResendInterval: 5 * time.Millisecond,
+		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+			attempts.Add(1)
+			var ev itemAdded
+			if err := json.Unmarshal(env.Payload, &ev); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO applied VALUES ($1, $2)`, ev.Item, env.Position.String()); err != nil {
+				return err
+			}
+			if ev.Item == "item-77" && failed.CompareAndSwap(0, 1) {
+				return errors.New("injected failure after the write")
+			}
+			if handled.Add(1) == total {
+				stop()
+			}
+			return nil
+		}, func(env eventstore.Envelope, err error) { t.Logf("attempt on %s failed: %v", env.EventID, err) })
+	}()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("consume ended with %v", err)
+	}
+	if failed.Load() != 1 || attempts.Load() != total+1 {
+		t.Fatalf("%d injected failures, %d attempts: want 1 and %d", failed.Load(), attempts.Load(), total+1)
+	}
+	// The last batch may have ended with the context; let what was acked settle.
+	var rows, distinct int
+	if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT item) FROM applied`).Scan(&rows, &distinct); err != nil {
+		t.Fatal(err)
+	}
+	if rows > total || distinct != rows {
+		t.Fatalf("%d rows for %d distinct items: an event was applied twice", rows, distinct)
+	}
+
+	// A restart picks up exactly what the stopped consumer had not committed.
+	restartCtx, stopAgain := context.WithCancel(ctx)
+	go func() {
+		done <- store.Consume(restartCtx, eventstore.SubscriberConfig{ConsumerGroup: "applier"},
+			func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+				var ev itemAdded
+				if err := json.Unmarshal(env.Payload, &ev); err != nil {
+					return err
+				}
+				_, err := tx.Exec(ctx, `INSERT INTO applied VALUES ($1, $2)`, ev.Item, env.Position.String())
+				return err
+			}, nil)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for rows < total && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT item) FROM applied`).Scan(&rows, &distinct); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stopAgain()
+	<-done
+	if rows != total || distinct != total {
+		t.Fatalf("after a restart: %d rows for %d distinct items, want %d each", rows, distinct, total)
+	}
+}

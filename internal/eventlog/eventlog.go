@@ -1,0 +1,136 @@
+// Package eventlog binds the domain to the event store: a codec with every domain
+// event registered, and the domain's Store port over the log.
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/eventstore"
+)
+
+// Codec returns an event store codec that knows every domain event.
+func Codec() (*eventstore.Codec, error) {
+	codec := eventstore.NewCodec()
+	for _, t := range domain.EventTypes() {
+		if err := codec.Register(t.Name, t.SchemaVersion, t.New()); err != nil {
+			return nil, err
+		}
+	}
+	return codec, nil
+}
+
+// Store is the domain's Store on the log.
+type Store struct {
+	pool *pgxpool.Pool
+	log  *eventstore.Store
+}
+
+var _ domain.Store = (*Store)(nil)
+
+// New returns the domain store over the log in pool.
+func New(pool *pgxpool.Pool) (*Store, error) {
+	codec, err := Codec()
+	if err != nil {
+		return nil, err
+	}
+	return &Store{pool: pool, log: eventstore.New(pool, codec, nil)}, nil
+}
+
+// Pool is the database the log lives in.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Log is the event store underneath.
+func (s *Store) Log() *eventstore.Store { return s.log }
+
+// Load reads a stream and decodes its events.
+func (s *Store) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
+	return load(ctx, s.log, s.pool, stream)
+}
+
+func load(ctx context.Context, log *eventstore.Store, q eventstore.Querier, stream string) ([]domain.Event, int64, error) {
+	envs, err := log.ReadStreamWith(ctx, q, stream)
+	if err != nil {
+		return nil, 0, err
+	}
+	events := make([]domain.Event, len(envs))
+	for i, env := range envs {
+		decoded, err := log.Decode(env)
+		if err != nil {
+			return nil, 0, err
+		}
+		event, ok := decoded.(domain.Event)
+		if !ok {
+			return nil, 0, fmt.Errorf("event %s of %s: %T is not a domain event", env.EventID, stream, decoded)
+		}
+		events[i] = event
+	}
+	return events, int64(len(envs)), nil
+}
+
+// Append writes the changes in a transaction of its own.
+func (s *Store) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
+	var pos eventstore.Position
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var err error
+		pos, err = s.AppendTx(ctx, tx, meta, changes...)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return pos.String(), nil
+}
+
+// AppendTx writes the changes inside tx, for callers that commit other rows with them
+// (the matchmaker's offset). A version conflict is both eventstore.ErrConcurrency and
+// domain.ErrConcurrency.
+func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, meta domain.Meta, changes ...domain.Change) (eventstore.Position, error) {
+	appends := make([]eventstore.StreamAppend, len(changes))
+	for i, c := range changes {
+		events := make([]any, len(c.Events))
+		for k, e := range c.Events {
+			events[k] = e
+		}
+		appends[i] = eventstore.StreamAppend{StreamID: c.Stream, Expected: eventstore.Exact(c.Expected), Events: events}
+	}
+	pos, err := s.log.Append(ctx, tx, eventstore.Meta{
+		Actor: meta.Actor, CorrelationID: meta.CorrelationID, CausationID: meta.CausationID,
+	}, appends...)
+	if errors.Is(err, eventstore.ErrConcurrency) {
+		return pos, fmt.Errorf("%w: %w", domain.ErrConcurrency, err)
+	}
+	return pos, err
+}
+
+// In is the domain's Store inside tx: loads see what tx wrote, and each append runs in
+// a savepoint, so a conflict undoes only that append and the command can retry in the
+// same transaction.
+func (s *Store) In(tx pgx.Tx) domain.Store { return txStore{store: s, tx: tx} }
+
+type txStore struct {
+	store *Store
+	tx    pgx.Tx
+}
+
+func (t txStore) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
+	return load(ctx, t.store.log, t.tx, stream)
+}
+
+func (t txStore) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
+	var pos eventstore.Position
+	err := pgx.BeginFunc(ctx, t.tx, func(savepoint pgx.Tx) error {
+		var err error
+		pos, err = t.store.AppendTx(ctx, savepoint, meta, changes...)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return pos.String(), nil
+}

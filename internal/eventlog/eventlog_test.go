@@ -1,0 +1,115 @@
+package eventlog_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/eventlog"
+	"github.com/supermock/engine/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+func newService(t *testing.T) (*domain.Service, *eventlog.Store) {
+	t.Helper()
+	store, err := eventlog.New(testdb.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := domain.NewService(store, domain.Config{Clock: domain.ClockFunc(time.Now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, store
+}
+
+// Two first logins of one Telegram account race: one user comes out of it.
+func TestRacingFirstLoginsMakeOneUser(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, store := newService(t)
+	const logins = 32
+	regs := make([]domain.Registration, logins)
+	errs := make([]error, logins)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range logins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			regs[i], errs[i] = svc.RegisterFromTelegram(ctx, domain.Meta{Actor: domain.SystemActor},
+				domain.TelegramLogin{TelegramID: 777, Username: "ada", FirstName: "Ada"})
+		}()
+	}
+	close(start)
+	wg.Wait()
+	created, ids := 0, map[uuid.UUID]bool{}
+	for i := range logins {
+		if errs[i] != nil {
+			t.Fatalf("login %d: %v", i, errs[i])
+		}
+		ids[regs[i].UserID] = true
+		if regs[i].Created {
+			created++
+		}
+	}
+	if len(ids) != 1 || created != 1 {
+		t.Fatalf("%d users and %d creations from one Telegram id, want 1 and 1", len(ids), created)
+	}
+	var registered int
+	if err := store.Pool().QueryRow(ctx, `SELECT count(*) FROM watermill_events WHERE event_type = 'UserRegistered'`).Scan(&registered); err != nil {
+		t.Fatal(err)
+	}
+	if registered != 1 {
+		t.Fatalf("%d UserRegistered events, want 1", registered)
+	}
+}
+
+// A command and its retry on contention: 16 joins of one user at once, each for its own
+// window; the user never holds more than 3 waiting entries, and every refusal is the
+// rule's, not a lost write.
+func TestRacingJoinsOfOneUserKeepTheEntryLimit(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, _ := newService(t)
+	reg, err := svc.RegisterFromTelegram(ctx, domain.Meta{}, domain.TelegramLogin{TelegramID: 9, FirstName: "Bo"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Now().Add(24 * time.Hour).Truncate(time.Hour)
+	var wg sync.WaitGroup
+	results := make([]error, 16)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			from := base.Add(time.Duration(i) * 2 * time.Hour)
+			_, _, results[i] = svc.JoinQueue(ctx, domain.Meta{}, reg.UserID, domain.QueueInput{
+				Role: "candidate", Profession: "qa-engineer", Language: "en", WindowStart: from, WindowEnd: from.Add(time.Hour)})
+		}()
+	}
+	wg.Wait()
+	joined := 0
+	for _, err := range results {
+		switch {
+		case err == nil:
+			joined++
+		case !errors.Is(err, domain.ErrQueueTooManyEntries) && !errors.Is(err, domain.ErrConcurrency):
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	u, err := svc.LoadUser(ctx, reg.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waiting := len(u.WaitingEntries()); waiting != joined || waiting > 3 || waiting == 0 {
+		t.Fatalf("%d joins succeeded and %d entries wait; want the same number, between 1 and 3", joined, waiting)
+	}
+}

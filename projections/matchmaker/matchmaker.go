@@ -1,0 +1,175 @@
+// Package matchmaker pairs waiting queue entries: a process manager that consumes the
+// log as one consumer group. Its state (the waiting entries), its offset and the
+// events it appends commit in one transaction, so a crash neither loses nor repeats a
+// match; replicas wait on the group's lock, one active at a time.
+package matchmaker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/eventlog"
+)
+
+// Group is the matchmaker's consumer group.
+const Group = "matchmaker"
+
+// candidatesPage is how many waiting entries one query offers; a refusal moves on to
+// the next page, so no compatible entry is ever out of reach.
+const candidatesPage = 20
+
+// Matchmaker turns waiting entries into interviews, first come first served.
+type Matchmaker struct {
+	store    *eventlog.Store
+	clock    domain.Clock
+	duration time.Duration
+	logger   *slog.Logger
+}
+
+// New returns a matchmaker over store; duration is the interview length.
+func New(store *eventlog.Store, clock domain.Clock, duration time.Duration, logger *slog.Logger) *Matchmaker {
+	return &Matchmaker{store: store, clock: clock, duration: duration, logger: logger}
+}
+
+// Run consumes the log until ctx ends.
+func (m *Matchmaker) Run(ctx context.Context) error {
+	return m.store.Log().Consume(ctx, eventstore.SubscriberConfig{
+		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20,
+	}, m.handle, func(env eventstore.Envelope, err error) {
+		m.logger.Error("matchmaker: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
+	})
+}
+
+func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+	decoded, err := m.store.Log().Decode(env)
+	if err != nil {
+		return err
+	}
+	switch e := decoded.(type) {
+	case domain.QueueJoined:
+		return m.enqueue(ctx, tx, env, domain.EntryFromJoined(e))
+	case domain.QueueEntryRequeued:
+		return m.enqueue(ctx, tx, env, domain.EntryFromRequeued(e))
+	case domain.QueueLeft:
+		return remove(ctx, tx, e.EntryID)
+	case domain.QueueEntryExpired:
+		return remove(ctx, tx, e.EntryID)
+	case domain.MatchMade:
+		return remove(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
+	}
+	return nil
+}
+
+// enqueue records the entry as waiting at the event's position, then looks for its
+// partner among the entries that waited before it.
+func (m *Matchmaker) enqueue(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry) error {
+	_, err := tx.Exec(ctx, `INSERT INTO matchmaker_waiting
+		(entry_id, user_id, role, profession, language, window_start, window_end, position_tx, position_offset)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (entry_id) DO UPDATE SET window_start = $6, window_end = $7, position_tx = $8, position_offset = $9`,
+		entry.ID, entry.UserID, string(entry.Role), string(entry.Profession), string(entry.Language),
+		entry.Window.Start, entry.Window.End, int64(env.Position.TxID), env.Position.Offset)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", entry.ID, err)
+	}
+	return m.match(ctx, tx, env, entry)
+}
+
+// match pairs entry with the earliest waiting entry it is compatible with, trying the
+// next one whenever fresh state refuses a pairing (that entry left, its user got
+// busy), until entry itself stops waiting or no candidate is left.
+func (m *Matchmaker) match(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry) error {
+	svc, err := domain.NewService(m.store.In(tx), domain.Config{Clock: m.clock, InterviewDuration: m.duration})
+	if err != nil {
+		return err
+	}
+	meta := domain.Meta{Actor: domain.SystemActor, CorrelationID: env.CorrelationID, CausationID: env.EventID}
+	after := eventstore.Position{}
+	for {
+		now := m.clock.Now()
+		candidates, err := m.candidates(ctx, tx, entry, now, after)
+		if err != nil || len(candidates) == 0 {
+			return err
+		}
+		for _, c := range candidates {
+			after = c.position
+			if _, err := domain.Compatible(entry, c.entry, now, m.duration); err != nil {
+				continue
+			}
+			_, _, err := svc.MakeMatch(ctx, meta, domain.EntryRef{UserID: entry.UserID, EntryID: entry.ID},
+				domain.EntryRef{UserID: c.entry.UserID, EntryID: c.entry.ID})
+			if err == nil {
+				return remove(ctx, tx, entry.ID, c.entry.ID)
+			}
+			var refusal *domain.Error
+			if !errors.As(err, &refusal) {
+				return err
+			}
+			if waiting, err := stillWaiting(ctx, svc, entry); err != nil || !waiting {
+				return err
+			}
+		}
+	}
+}
+
+type candidate struct {
+	entry    domain.QueueEntry
+	position eventstore.Position
+}
+
+// candidates are the waiting entries after a position that could pair with entry by
+// their data; the domain decides on fresh state.
+func (m *Matchmaker) candidates(ctx context.Context, tx pgx.Tx, entry domain.QueueEntry, now time.Time, after eventstore.Position) ([]candidate, error) {
+	rows, err := tx.Query(ctx, `SELECT entry_id, user_id, window_start, window_end, position_tx, position_offset
+		FROM matchmaker_waiting
+		WHERE profession = $1 AND language = $2 AND role = $3 AND user_id <> $4
+			AND least(window_end, $5) - greatest(window_start, $6, $7) >= $8
+			AND (position_tx, position_offset) > ($9, $10)
+		ORDER BY position_tx, position_offset
+		LIMIT `+fmt.Sprint(candidatesPage),
+		string(entry.Profession), string(entry.Language), string(entry.Role.Opposite()), entry.UserID,
+		entry.Window.End, entry.Window.Start, now, m.duration, int64(after.TxID), after.Offset)
+	if err != nil {
+		return nil, fmt.Errorf("candidates for %s: %w", entry.ID, err)
+	}
+	defer rows.Close()
+	var out []candidate
+	for rows.Next() {
+		c := candidate{entry: domain.QueueEntry{Role: entry.Role.Opposite(), Profession: entry.Profession, Language: entry.Language}}
+		var tx int64
+		if err := rows.Scan(&c.entry.ID, &c.entry.UserID, &c.entry.Window.Start, &c.entry.Window.End, &tx, &c.position.Offset); err != nil {
+			return nil, err
+		}
+		c.position.TxID = uint64(tx)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+func stillWaiting(ctx context.Context, svc *domain.Service, entry domain.QueueEntry) (bool, error) {
+	u, err := svc.LoadUser(ctx, entry.UserID)
+	if err != nil {
+		return false, err
+	}
+	for _, e := range u.WaitingEntries() {
+		if e.ID == entry.ID {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM matchmaker_waiting WHERE entry_id = ANY($1)`, entries); err != nil {
+		return fmt.Errorf("remove entries %v: %w", entries, err)
+	}
+	return nil
+}
