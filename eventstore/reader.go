@@ -93,7 +93,7 @@ func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
 			return nil, err
 		}
 		env.Position.TxID = uint64(txID)
-		var md map[string]string
+		var md storedMetadata
 		if err := json.Unmarshal(metadata, &md); err != nil {
 			return nil, fmt.Errorf("%w: metadata of %s: %v", ErrInvalidEvent, env.EventID, err)
 		}
