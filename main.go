@@ -13,22 +13,30 @@ import (
 	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/supermock/engine/domain"
 
 	api "github.com/supermock/engine/http"
 	"github.com/supermock/engine/internal/config"
+	"github.com/supermock/engine/internal/eventlog"
 	"github.com/supermock/engine/internal/pglocal"
 	"github.com/supermock/engine/migrations"
+	"github.com/supermock/engine/projections/matchmaker"
 )
 
 const usage = `usage: supermock [command]
 
 commands:
   serve     apply migrations and serve the API (default)
-  migrate   apply migrations and exit`
+  migrate   apply migrations and exit
+  healthcheck [url]
+            exit 0 when the API at PORT (or url) answers healthy: Docker's HEALTHCHECK`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -46,6 +54,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch command {
 	case "serve", "migrate":
+	case "healthcheck":
+		return healthcheck(ctx, args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -74,14 +84,51 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return nil
 	}
 
+	return serve(ctx, cfg, pool, logger)
+}
+
+// serve runs the API and the log's consumers until ctx ends; the first of them to fail
+// stops the others. Requests in flight drain and consumers stop between two events.
+func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) error {
+	store, err := eventlog.New(pool)
+	if err != nil {
+		return err
+	}
+	clock := domain.ClockFunc(time.Now)
+	expirer, err := matchmaker.NewExpirer(store, clock, cfg.InterviewDuration, logger)
+	if err != nil {
+		return err
+	}
 	app := api.New(api.Deps{Pool: pool, Logger: logger, TelegramEnabled: cfg.TelegramToken != ""})
 	addr := ":" + strconv.Itoa(cfg.Port)
-	logger.Info("serving", "addr", addr)
-	if err := api.Serve(ctx, app, addr); err != nil {
-		return fmt.Errorf("serve: %w", err)
-	}
+
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		logger.Info("serving", "addr", addr)
+		if err := api.Serve(ctx, app, addr); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		return untilCancelled(matchmaker.New(store, clock, cfg.InterviewDuration, logger).Run(ctx))
+	})
+	g.Go(func() error { return untilCancelled(expirer.Run(ctx, expiryInterval)) })
+	err = g.Wait()
 	logger.Info("stopped")
-	return nil
+	return err
+}
+
+// expiryInterval is how often waiting entries are checked against the clock: an entry
+// expires at most this long after its window stopped fitting an interview.
+const expiryInterval = 30 * time.Second
+
+// untilCancelled turns a consumer's stop on shutdown into a clean end.
+func untilCancelled(err error) error {
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
