@@ -30,7 +30,7 @@ type world struct {
 
 var clock = domain.ClockFunc(time.Now)
 
-func newWorld(t *testing.T) world {
+func newWorld(t testing.TB) world {
 	t.Helper()
 	store, err := eventlog.New(testdb.New(t))
 	if err != nil {
@@ -43,7 +43,7 @@ func newWorld(t *testing.T) world {
 	return world{store: store, svc: svc, duration: svc.InterviewDuration()}
 }
 
-func (w world) register(t *testing.T, n int) []uuid.UUID {
+func (w world) register(t testing.TB, n int) []uuid.UUID {
 	t.Helper()
 	ids := make([]uuid.UUID, n)
 	var wg sync.WaitGroup
@@ -72,7 +72,7 @@ func (w world) register(t *testing.T, n int) []uuid.UUID {
 }
 
 // runMatchmaker runs one matchmaker until the returned stop is called.
-func (w world) runMatchmaker(t *testing.T) (stop func()) {
+func (w world) runMatchmaker(t testing.TB) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	m := matchmaker.New(w.store, clock, w.duration, slog.New(slog.DiscardHandler))
@@ -86,7 +86,7 @@ func (w world) runMatchmaker(t *testing.T) (stop func()) {
 }
 
 // waitVisible waits until every committed event can be read by page readers.
-func (w world) waitVisible(ctx context.Context, t *testing.T) eventstore.Position {
+func (w world) waitVisible(ctx context.Context, t testing.TB) eventstore.Position {
 	t.Helper()
 	var count int
 	if err := w.store.Pool().QueryRow(ctx, `SELECT count(*) FROM watermill_events`).Scan(&count); err != nil {
@@ -115,23 +115,33 @@ func (w world) waitVisible(ctx context.Context, t *testing.T) eventstore.Positio
 
 // waitMatched waits until the matchmaker has consumed the whole log, including its own
 // appends.
-func (w world) waitMatched(ctx context.Context, t *testing.T) {
+func (w world) waitMatched(ctx context.Context, t testing.TB) {
 	t.Helper()
 	for {
 		head := w.waitVisible(ctx, t)
+		w.waitMatchedUpTo(ctx, t, head, time.Minute)
+		if again := w.waitVisible(ctx, t); again == head {
+			return
+		}
+	}
+}
+
+// waitMatchedUpTo waits until the matchmaker's offset has reached head.
+func (w world) waitMatchedUpTo(ctx context.Context, t testing.TB, head eventstore.Position, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
 		var tx string
 		var offset int64
 		err := w.store.Pool().QueryRow(ctx, `SELECT last_processed_transaction_id::text, offset_acked
 			FROM watermill_offsets_events WHERE consumer_group = $1`, matchmaker.Group).Scan(&tx, &offset)
 		if err == nil {
 			if acked, perr := eventstore.ParsePosition(tx + "-" + fmt.Sprint(offset)); perr == nil && !acked.Less(head) {
-				if again := w.waitVisible(ctx, t); again == head {
-					return
-				}
+				return
 			}
 		}
-		if ctx.Err() != nil {
-			t.Fatalf("the matchmaker did not catch up with the log (%v)", err)
+		if ctx.Err() != nil || time.Now().After(deadline) {
+			t.Fatalf("the matchmaker did not reach %s (%v)", head, err)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
