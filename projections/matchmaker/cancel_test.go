@@ -1,0 +1,74 @@
+package matchmaker_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/supermock/engine/domain"
+)
+
+// Rule 7: when one side cancels, the other side's entry goes back to the queue and the
+// matchmaker pairs it again with the next interviewer who fits; the canceller's does not.
+func TestCancelledInterviewRequeuesTheOtherSideForANewMatch(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	w := newWorld(t)
+	users := w.register(t, 3)
+	defer w.runMatchmaker(t)()
+	from := time.Now().Add(5 * time.Hour).Truncate(time.Hour)
+	join := func(u uuid.UUID, role string) uuid.UUID {
+		t.Helper()
+		id, _, err := w.svc.JoinQueue(ctx, domain.Meta{}, u, domain.QueueInput{
+			Role: role, Profession: "mobile-developer", Language: "en", WindowStart: from, WindowEnd: from.Add(3 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	interviewOf := func(u uuid.UUID, entry uuid.UUID) (uuid.UUID, domain.EntryStatus) {
+		t.Helper()
+		usr, err := w.svc.LoadUser(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, _ := usr.Entry(entry)
+		return e.InterviewID, e.Status
+	}
+	candidate, interviewer, next := users[0], users[1], users[2]
+	candidateEntry := join(candidate, "candidate")
+	interviewerEntry := join(interviewer, "interviewer")
+	w.waitMatched(ctx, t)
+	first, status := interviewOf(candidate, candidateEntry)
+	if status != domain.EntryMatched {
+		t.Fatalf("the candidate's entry is %s, want matched", status)
+	}
+
+	if _, err := w.svc.CancelInterview(ctx, domain.Meta{Actor: interviewer.String()}, first, interviewer, "sick"); err != nil {
+		t.Fatal(err)
+	}
+	w.waitMatched(ctx, t)
+	if _, status := interviewOf(candidate, candidateEntry); status != domain.EntryWaiting {
+		t.Fatalf("after the cancellation the candidate's entry is %s, want waiting again", status)
+	}
+	if _, status := interviewOf(interviewer, interviewerEntry); status == domain.EntryWaiting {
+		t.Fatal("the canceller's entry went back to the queue")
+	}
+
+	join(next, "interviewer")
+	w.waitMatched(ctx, t)
+	second, status := interviewOf(candidate, candidateEntry)
+	if status != domain.EntryMatched || second == first {
+		t.Fatalf("the requeued entry is %s in interview %s, want matched in a new one", status, second)
+	}
+	iv, err := w.svc.LoadInterview(ctx, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if iv.Interviewer() != next || iv.Candidate() != candidate {
+		t.Fatalf("the new interview pairs %s with %s", iv.Candidate(), iv.Interviewer())
+	}
+}
