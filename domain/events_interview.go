@@ -8,21 +8,9 @@ import (
 
 // Events of the interview-<uuid> streams.
 
-// InterviewScheduled opens an interview stream; it mirrors the MatchMade the two user
-// streams receive in the same append.
-type InterviewScheduled struct {
-	InterviewID        uuid.UUID  `json:"interview_id"`
-	CandidateID        uuid.UUID  `json:"candidate_id"`
-	InterviewerID      uuid.UUID  `json:"interviewer_id"`
-	CandidateEntryID   uuid.UUID  `json:"candidate_entry_id"`
-	InterviewerEntryID uuid.UUID  `json:"interviewer_entry_id"`
-	Profession         Profession `json:"profession"`
-	Language           Language   `json:"language"`
-	ScheduledAt        time.Time  `json:"scheduled_at"`
-	DurationMinutes    int        `json:"duration_minutes"`
-	MeetingLink        string     `json:"meeting_link"`
-	MatchedAt          time.Time  `json:"matched_at"`
-}
+// InterviewScheduled opens an interview stream; it mirrors, field for field, the
+// MatchMade the two user streams receive in the same append.
+type InterviewScheduled MatchMade
 
 type InterviewStarted struct {
 	InterviewID   uuid.UUID `json:"interview_id"`
@@ -85,6 +73,13 @@ type NotificationSent struct {
 	Kind           NotificationKind `json:"kind"`
 	Text           string           `json:"text"`
 	SentAt         time.Time        `json:"sent_at"`
+	// What delivery learnt, added after v1 was published (omitempty keeps old payloads
+	// valid): the title in the recipient's language, Telegram's message id when Telegram
+	// took the message, and why it did not when it did not (blocked, unknown outcome).
+	// Recording ignores them: they describe the message, not the interview.
+	Title             string `json:"title,omitempty"`
+	TelegramMessageID int64  `json:"telegram_message_id,omitempty"`
+	TelegramError     string `json:"telegram_error,omitempty"`
 }
 
 type NotificationRead struct {
