@@ -27,7 +27,9 @@ import (
 	"github.com/supermock/engine/internal/eventlog"
 	"github.com/supermock/engine/internal/pglocal"
 	"github.com/supermock/engine/migrations"
+	"github.com/supermock/engine/projections"
 	"github.com/supermock/engine/projections/matchmaker"
+	"github.com/supermock/engine/projections/notifier"
 )
 
 const usage = `usage: supermock [command]
@@ -36,7 +38,8 @@ commands:
   serve     apply migrations and serve the API (default)
   migrate   apply migrations and exit
   healthcheck [url]
-            exit 0 when the API at PORT (or url) answers healthy: Docker's HEALTHCHECK`
+            exit 0 when the API at PORT (or url) answers healthy: Docker's HEALTHCHECK
+` + toolsUsage
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -56,6 +59,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "serve", "migrate":
 	case "healthcheck":
 		return healthcheck(ctx, args[1:], getenv, stdout)
+	case "rebuild", "replay", "demo":
+		return runTool(ctx, command, args[1:], getenv, stdout)
 	case "help", "-h", "--help":
 		fmt.Fprintln(stdout, usage)
 		return nil
@@ -99,7 +104,17 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *s
 	if err != nil {
 		return err
 	}
-	app := api.New(api.Deps{Pool: pool, Logger: logger, TelegramEnabled: cfg.TelegramToken != ""})
+	runner, err := projections.NewRunner(ctx, pool, store.Log(), projections.All(), projections.RunnerConfig{Logger: logger})
+	if err != nil {
+		return err
+	}
+	notif, err := notifier.New(store, notifier.Config{
+		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, AppURL: cfg.FrontendURL, Clock: clock, Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	app := api.New(api.Deps{Pool: pool, Logger: logger, TelegramEnabled: notif.Enabled()})
 	addr := ":" + strconv.Itoa(cfg.Port)
 
 	g, ctx := errgroup.WithContext(ctx)
@@ -114,10 +129,16 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *s
 		return untilCancelled(matchmaker.New(store, clock, cfg.InterviewDuration, logger).Run(ctx))
 	})
 	g.Go(func() error { return untilCancelled(expirer.Run(ctx, expiryInterval)) })
+	g.Go(func() error { return untilCancelled(notif.Run(ctx)) })
+	g.Go(func() error { return untilCancelled(runner.Run(ctx)) })
 	err = g.Wait()
 	logger.Info("stopped")
 	return err
 }
+
+// minPoolSize leaves room for the eleven consumer groups and the API's requests; a
+// pool_max_conns in DATABASE_URL may raise it.
+const minPoolSize = 40
 
 // expiryInterval is how often waiting entries are checked against the clock: an entry
 // expires at most this long after its window stopped fitting an interview.
@@ -160,7 +181,17 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 		}
 		url = server.URL("supermock")
 	}
-	pool, err := pgxpool.New(ctx, url)
+	poolConfig, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		stopServer()
+		return nil, nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if poolConfig.MaxConns < minPoolSize {
+		// Every consumer group holds a connection through its batches; requests
+		// need theirs besides.
+		poolConfig.MaxConns = minPoolSize
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolConfig)
 	if err == nil {
 		err = pool.Ping(ctx)
 	}

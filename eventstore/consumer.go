@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -31,9 +32,18 @@ func (s *Store) Consume(ctx context.Context, cfg SubscriberConfig, handle Handle
 	defer sub.Close()
 	subCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
+	// Subscribing writes the group's offsets row: while the database is away, try again.
 	messages, err := sub.Subscribe(subCtx, Topic)
-	if err != nil {
-		return fmt.Errorf("consume %s: %w", cfg.ConsumerGroup, err)
+	for retry := time.Second; err != nil; retry = min(2*retry, time.Minute) {
+		if onError != nil {
+			onError(Envelope{}, fmt.Errorf("subscribe %s: %w", cfg.ConsumerGroup, err))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(retry):
+		}
+		messages, err = sub.Subscribe(subCtx, Topic)
 	}
 	for {
 		var msg *message.Message

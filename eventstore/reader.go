@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 
@@ -62,18 +63,9 @@ func (s *Store) ReadAll(ctx context.Context, after Position, limit int) ([]Envel
 
 // Head is the position of the last event readers may see now.
 func (s *Store) Head(ctx context.Context) (Position, error) {
-	var txID wsql.XID8
-	var offset int64
-	err := s.pool.QueryRow(ctx, `SELECT transaction_id, "offset" FROM `+eventsTable+`
+	return s.position(ctx, `SELECT transaction_id, "offset" FROM `+eventsTable+`
 		WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`).Scan(&txID, &offset)
-	if err == pgx.ErrNoRows {
-		return Position{}, nil
-	}
-	if err != nil {
-		return Position{}, fmt.Errorf("head of the log: %w", err)
-	}
-	return Position{TxID: uint64(txID), Offset: offset}, nil
+		ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`)
 }
 
 func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
@@ -116,4 +108,31 @@ func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
 // schema version.
 func (s *Store) Decode(env Envelope) (any, error) {
 	return s.codec.Decode(env.EventType, env.SchemaVersion, env.Payload)
+}
+
+// LastCommitted is the position of the newest committed event, whether or not page
+// readers may see it yet (an older transaction still open hides it from them).
+func (s *Store) LastCommitted(ctx context.Context) (Position, error) {
+	return s.position(ctx, `SELECT transaction_id, "offset" FROM `+eventsTable+`
+		ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`)
+}
+
+// GroupPosition is the position up to which a consumer group has consumed the log; the
+// zero position when it has not started.
+func (s *Store) GroupPosition(ctx context.Context, group string) (Position, error) {
+	return s.position(ctx, `SELECT last_processed_transaction_id, coalesce(offset_acked, 0) FROM `+offsetsTable+`
+		WHERE consumer_group = $1`, group)
+}
+
+func (s *Store) position(ctx context.Context, query string, args ...any) (Position, error) {
+	var txID wsql.XID8
+	var offset int64
+	err := s.pool.QueryRow(ctx, query, args...).Scan(&txID, &offset)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Position{}, nil
+	}
+	if err != nil {
+		return Position{}, fmt.Errorf("read a position: %w", err)
+	}
+	return Position{TxID: uint64(txID), Offset: offset}, nil
 }

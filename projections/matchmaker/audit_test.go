@@ -11,6 +11,7 @@ import (
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/internal/eventlog"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 // audit replays the whole log and checks the matching invariants:
@@ -160,7 +161,7 @@ func TestAuditCatchesAPairLeftWaiting(t *testing.T) {
 	// No matchmaker ran: the audit must see the compatible pair.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	w.waitVisible(ctx, t)
+	testdb.WaitVisible(t, w.store.Log())
 	if _, violations := audit(ctx, t, w.store, w.duration); len(violations) != 1 {
 		t.Fatalf("the audit of a log where two compatible entries wait unmatched found %q", violations)
 	}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
+	"github.com/supermock/engine/projections/matchmaker"
 )
 
 // BenchmarkMatchBacklog: 100 000 waiting entries are in the log before the matchmaker
@@ -24,7 +26,7 @@ func BenchmarkMatchBacklog(b *testing.B) {
 	w := newWorld(b)
 	ctx := context.Background()
 	seedBacklog(ctx, b, w, entries)
-	head := w.waitVisible(ctx, b)
+	testdb.WaitVisible(b, w.store.Log())
 
 	start := time.Now()
 	read := 0
@@ -44,7 +46,7 @@ func BenchmarkMatchBacklog(b *testing.B) {
 	for b.Loop() {
 		start = time.Now()
 		stop := w.runMatchmaker(b)
-		w.waitMatchedUpTo(ctx, b, head, 5*time.Minute)
+		testdb.WaitConsumed(b, w.store.Log(), matchmaker.Group)
 		elapsed := time.Since(start)
 		stop()
 		var matches int
@@ -127,8 +129,7 @@ func BenchmarkJoinToMatchLatency(b *testing.B) {
 		}
 		tick.Stop()
 		wg.Wait()
-		head := w.waitVisible(ctx, b)
-		w.waitMatchedUpTo(ctx, b, head, time.Minute)
+		testdb.WaitConsumed(b, w.store.Log(), matchmaker.Group)
 
 		rows, err := w.store.Pool().Query(ctx, `SELECT metadata->>'occurred_at', payload->>'candidate_entry_id', payload->>'interviewer_entry_id'
 			FROM watermill_events WHERE event_type = 'InterviewScheduled'`)

@@ -8,6 +8,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/testdb"
+	"github.com/supermock/engine/projections/matchmaker"
 )
 
 // Rule 7: when one side cancels, the other side's entry goes back to the queue and the
@@ -41,7 +43,7 @@ func TestCancelledInterviewRequeuesTheOtherSideForANewMatch(t *testing.T) {
 	candidate, interviewer, next := users[0], users[1], users[2]
 	candidateEntry := join(candidate, "candidate")
 	interviewerEntry := join(interviewer, "interviewer")
-	w.waitMatched(ctx, t)
+	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
 	first, status := interviewOf(candidate, candidateEntry)
 	if status != domain.EntryMatched {
 		t.Fatalf("the candidate's entry is %s, want matched", status)
@@ -50,7 +52,7 @@ func TestCancelledInterviewRequeuesTheOtherSideForANewMatch(t *testing.T) {
 	if _, err := w.svc.CancelInterview(ctx, domain.Meta{Actor: interviewer.String()}, first, interviewer, "sick"); err != nil {
 		t.Fatal(err)
 	}
-	w.waitMatched(ctx, t)
+	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
 	if _, status := interviewOf(candidate, candidateEntry); status != domain.EntryWaiting {
 		t.Fatalf("after the cancellation the candidate's entry is %s, want waiting again", status)
 	}
@@ -59,7 +61,7 @@ func TestCancelledInterviewRequeuesTheOtherSideForANewMatch(t *testing.T) {
 	}
 
 	join(next, "interviewer")
-	w.waitMatched(ctx, t)
+	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
 	second, status := interviewOf(candidate, candidateEntry)
 	if status != domain.EntryMatched || second == first {
 		t.Fatalf("the requeued entry is %s in interview %s, want matched in a new one", status, second)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/testdb"
 	"github.com/supermock/engine/projections/matchmaker"
 )
 
@@ -44,7 +45,7 @@ func TestExpiryFollowsTheWindowNotTheAgeAndHappensOnce(t *testing.T) {
 	soon := join(1, start.Add(30*time.Minute), start.Add(2*time.Hour))
 
 	stop := w.runMatchmaker(t) // fills the waiting list the expirer reads
-	w.waitMatched(ctx, t)
+	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
 	stop()
 
 	status := func(ref domain.EntryRef) domain.EntryStatus {

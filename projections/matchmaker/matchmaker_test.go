@@ -14,7 +14,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/supermock/engine/domain"
-	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/internal/eventlog"
 	"github.com/supermock/engine/internal/testdb"
 	"github.com/supermock/engine/projections/matchmaker"
@@ -85,68 +84,6 @@ func (w world) runMatchmaker(t testing.TB) (stop func()) {
 	}
 }
 
-// waitVisible waits until every committed event can be read by page readers.
-func (w world) waitVisible(ctx context.Context, t testing.TB) eventstore.Position {
-	t.Helper()
-	var count int
-	if err := w.store.Pool().QueryRow(ctx, `SELECT count(*) FROM watermill_events`).Scan(&count); err != nil {
-		t.Fatal(err)
-	}
-	for {
-		var visible int
-		err := w.store.Pool().QueryRow(ctx, `SELECT count(*) FROM watermill_events
-			WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`).Scan(&visible)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if visible >= count {
-			head, err := w.store.Log().Head(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return head
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("only %d of %d events became visible", visible, count)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// waitMatched waits until the matchmaker has consumed the whole log, including its own
-// appends.
-func (w world) waitMatched(ctx context.Context, t testing.TB) {
-	t.Helper()
-	for {
-		head := w.waitVisible(ctx, t)
-		w.waitMatchedUpTo(ctx, t, head, time.Minute)
-		if again := w.waitVisible(ctx, t); again == head {
-			return
-		}
-	}
-}
-
-// waitMatchedUpTo waits until the matchmaker's offset has reached head.
-func (w world) waitMatchedUpTo(ctx context.Context, t testing.TB, head eventstore.Position, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		var tx string
-		var offset int64
-		err := w.store.Pool().QueryRow(ctx, `SELECT last_processed_transaction_id::text, offset_acked
-			FROM watermill_offsets_events WHERE consumer_group = $1`, matchmaker.Group).Scan(&tx, &offset)
-		if err == nil {
-			if acked, perr := eventstore.ParsePosition(tx + "-" + fmt.Sprint(offset)); perr == nil && !acked.Less(head) {
-				return
-			}
-		}
-		if ctx.Err() != nil || time.Now().After(deadline) {
-			t.Fatalf("the matchmaker did not reach %s (%v)", head, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 type stormStats struct{ joins, leaves, refused, gaveUp atomic.Int64 }
 
 // storm sends ops joins and leaves from 32 goroutines at once, over 3 professions and
@@ -212,7 +149,7 @@ func (w world) check(t *testing.T, stats *stormStats) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	w.waitMatched(ctx, t)
+	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
 	interviews, violations := audit(ctx, t, w.store, w.duration)
 	for i, v := range violations {
 		if i == 10 {

@@ -1,0 +1,77 @@
+package demo_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/internal/demo"
+	"github.com/supermock/engine/internal/testdb"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+// history is a digest of the log without what differs between runs by design: the
+// envelope's event ids and append times.
+func history(t *testing.T, pool *pgxpool.Pool) (string, int) {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT stream_id, stream_version, event_type, payload::text
+		FROM watermill_events ORDER BY transaction_id, "offset"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	h := sha256.New()
+	n := 0
+	for rows.Next() {
+		var stream, typ, payload string
+		var version int64
+		if err := rows.Scan(&stream, &version, &typ, &payload); err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\n", stream, version, typ, payload)
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil)), n
+}
+
+func TestTheSameSeedGivesTheSameHistory(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	gen := func(seed uint64) (demo.Stats, string, int) {
+		pool := testdb.New(t)
+		start := time.Now()
+		stats, err := demo.Generate(ctx, pool, demo.Config{Users: 60, Seed: seed, Days: 5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("seed %d: %+v in %s", seed, stats, time.Since(start))
+		h, n := history(t, pool)
+		return stats, h, n
+	}
+	s1, h1, n1 := gen(7)
+	_, h2, n2 := gen(7)
+	_, h3, _ := gen(8)
+	if n1 != s1.Events || n1 == 0 {
+		t.Fatalf("the log holds %d events, the generator counted %d", n1, s1.Events)
+	}
+	if h1 != h2 || n1 != n2 {
+		t.Fatalf("seed 7 gave two histories: %d events %s, %d events %s", n1, h1, n2, h2)
+	}
+	if h1 == h3 {
+		t.Fatal("seeds 7 and 8 gave the same history")
+	}
+	for name, v := range map[string]int{"matches": s1.Matches, "completed": s1.Completed, "cancelled": s1.Cancelled,
+		"no-shows": s1.NoShows, "feedback": s1.Feedback, "notifications": s1.Notifications} {
+		if v == 0 {
+			t.Errorf("a realistic history has %s, this one none: %+v", name, s1)
+		}
+	}
+}

@@ -1,0 +1,92 @@
+package demo
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/eventlog"
+)
+
+// memStore is the domain's Store for a generator that is the log's only writer: it
+// serves loads from memory (a simulated month needs no round trip per load) and writes
+// every append through to the log, many commands per transaction. Expected versions are
+// checked in memory and again by the log.
+type memStore struct {
+	pool       *pgxpool.Pool
+	log        *eventlog.Store
+	streams    map[string][]domain.Event
+	tx         pgx.Tx
+	inTx       int
+	flushEvery int
+	events     int
+}
+
+func newMemStore(pool *pgxpool.Pool, flushEvery int) (*memStore, error) {
+	log, err := eventlog.New(pool)
+	if err != nil {
+		return nil, err
+	}
+	return &memStore{pool: pool, log: log, streams: map[string][]domain.Event{}, flushEvery: flushEvery}, nil
+}
+
+func (s *memStore) Load(_ context.Context, stream string) ([]domain.Event, int64, error) {
+	events := s.streams[stream]
+	return events, int64(len(events)), nil
+}
+
+func (s *memStore) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
+	n := 0
+	for _, c := range changes {
+		if got := int64(len(s.streams[c.Stream])); got != c.Expected {
+			return "", fmt.Errorf("%w: stream %s at %d, expected %d", domain.ErrConcurrency, c.Stream, got, c.Expected)
+		}
+		n += len(c.Events)
+	}
+	if s.tx == nil {
+		tx, err := s.pool.Begin(ctx)
+		if err != nil {
+			return "", err
+		}
+		s.tx = tx
+	}
+	pos, err := s.log.AppendTx(ctx, s.tx, meta, changes...)
+	if err != nil {
+		_ = s.tx.Rollback(ctx)
+		s.tx = nil
+		return "", err
+	}
+	for _, c := range changes {
+		s.streams[c.Stream] = append(s.streams[c.Stream], c.Events...)
+	}
+	s.events += n
+	if s.inTx += n; s.inTx >= s.flushEvery {
+		if err := s.flush(ctx); err != nil {
+			return "", err
+		}
+	}
+	return pos.String(), nil
+}
+
+// flush commits what was appended since the last flush.
+func (s *memStore) flush(ctx context.Context) error {
+	if s.tx == nil {
+		return nil
+	}
+	err := s.tx.Commit(ctx)
+	s.tx, s.inTx = nil, 0
+	if err != nil {
+		return fmt.Errorf("commit demo events: %w", err)
+	}
+	return nil
+}
+
+func (s *memStore) close(ctx context.Context) {
+	if s.tx != nil {
+		_ = s.tx.Rollback(ctx)
+		s.tx = nil
+	}
+}

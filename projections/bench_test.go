@@ -1,0 +1,164 @@
+package projections
+
+import (
+	"context"
+	"io"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/demo"
+	"github.com/supermock/engine/internal/eventlog"
+)
+
+// BenchmarkRebuildAll rebuilds every projection from a generated history of a million
+// events; the baseline in the same run is one COPY of the log's rows to nowhere, the
+// least any rebuild must read.
+func BenchmarkRebuildAll(b *testing.B) {
+	const total = 1_000_000
+	ctx := context.Background()
+	e := newEnv(b)
+	start := time.Now()
+	n := e.generate(b, demo.Config{Users: 60_000, Seed: 11, Days: 30, MaxEvents: total, FlushEvery: 5000})
+	b.Logf("%d events generated in %s", n, time.Since(start))
+	if _, err := e.pool.Exec(ctx, `VACUUM ANALYZE watermill_events`); err != nil {
+		b.Fatal(err)
+	}
+	copyLog := func() error {
+		conn, err := e.pool.Acquire(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Release()
+		_, err = conn.Conn().PgConn().CopyTo(ctx, io.Discard, `COPY (SELECT transaction_id, "offset", uuid, payload, metadata,
+			stream_id, stream_version, event_type FROM watermill_events ORDER BY transaction_id, "offset") TO STDOUT`)
+		return err
+	}
+	if err := copyLog(); err != nil { // warms the cache for both sides
+		b.Fatal(err)
+	}
+	var ours, raw time.Duration
+	rounds := 0
+	for b.Loop() {
+		sides := []func(){
+			func() {
+				t := time.Now()
+				if err := e.rebuild(b, ctx, RebuildConfig{}); err != nil {
+					b.Fatal(err)
+				}
+				ours += time.Since(t)
+			},
+			func() {
+				t := time.Now()
+				if err := copyLog(); err != nil {
+					b.Fatal(err)
+				}
+				raw += time.Since(t)
+			},
+		}
+		sides[rounds%2]()
+		sides[1-rounds%2]()
+		rounds++
+	}
+	b.ReportMetric(ours.Seconds()/float64(rounds), "rebuild-s")
+	b.ReportMetric(float64(n*rounds)/ours.Seconds(), "events/s")
+	b.ReportMetric(raw.Seconds()/float64(rounds), "copy-s")
+	b.ReportMetric(float64(n*rounds)/raw.Seconds(), "copy-events/s")
+	b.ReportMetric(ours.Seconds()/raw.Seconds(), "rebuild/copy")
+}
+
+// BenchmarkLiveLag appends 1 000 events/s (registrations: a Telegram claim and a
+// UserRegistered each) for 10 s with every projection running, and measures from each
+// append's commit to its row being visible in users.
+func BenchmarkLiveLag(b *testing.B) {
+	const rate, seconds, writers = 1000, 10, 4
+	ctx := context.Background()
+	e := newEnv(b)
+	e.startRunner(b, All(), nil)
+	log, err := eventlog.New(e.pool)
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc, err := domain.NewService(log, domain.Config{Clock: domain.ClockFunc(time.Now)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var all []time.Duration
+	for b.Loop() {
+		var mu sync.Mutex
+		committed := map[int64]time.Time{}
+		visible := map[int64]time.Time{}
+		base := int64(len(all)) * 1_000_000
+		runCtx, stop := context.WithCancel(ctx)
+		var watch sync.WaitGroup
+		watch.Add(1)
+		go func() { // looks for the rows of committed registrations every 2 ms
+			defer watch.Done()
+			for runCtx.Err() == nil {
+				mu.Lock()
+				var pending []int64
+				for id := range committed {
+					if _, ok := visible[id]; !ok {
+						pending = append(pending, id)
+					}
+				}
+				mu.Unlock()
+				rows, err := e.pool.Query(ctx, `SELECT telegram_id FROM users WHERE telegram_id = ANY($1)`, pending)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				now := time.Now()
+				mu.Lock()
+				for rows.Next() {
+					var id int64
+					_ = rows.Scan(&id)
+					visible[id] = now
+				}
+				mu.Unlock()
+				rows.Close()
+				time.Sleep(2 * time.Millisecond)
+			}
+		}()
+		var wg sync.WaitGroup
+		per := rate / 2 / writers // registrations per writer and second
+		for w := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				tick := time.NewTicker(time.Second / time.Duration(per))
+				defer tick.Stop()
+				for i := range per * seconds {
+					<-tick.C
+					id := base + int64(i*writers+w) + 1
+					if _, err := svc.RegisterFromTelegram(ctx, domain.Meta{}, domain.TelegramLogin{TelegramID: id, FirstName: "Lag"}); err != nil {
+						b.Error(err)
+						return
+					}
+					mu.Lock()
+					committed[id] = time.Now()
+					mu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		time.Sleep(time.Second)
+		stop()
+		watch.Wait()
+		for id, c := range committed {
+			v, ok := visible[id]
+			if !ok {
+				b.Fatalf("registration %d never became visible", id)
+			}
+			all = append(all, max(v.Sub(c), 0))
+		}
+	}
+	slices.Sort(all)
+	q := func(p float64) time.Duration { return all[min(len(all)-1, int(p*float64(len(all))))] }
+	b.ReportMetric(float64(q(0.5).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(q(0.99).Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(q(1).Microseconds())/1000, "max-ms")
+	b.Logf("lag over %d registrations: p50 %s p99 %s max %s", len(all), q(0.5), q(0.99), q(1))
+}

@@ -1,0 +1,281 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/eventstore"
+)
+
+// Group is the consumer group a projection reads the log as.
+func Group(name string) string { return "projection-" + name }
+
+// checkpointSQL counts an applied event in the transaction that applied it.
+const checkpointSQL = `INSERT INTO projection_checkpoints (name, events_applied, last_event_at, updated_at)
+	VALUES ($1, 1, $2, clock_timestamp())
+	ON CONFLICT (name) DO UPDATE SET events_applied = projection_checkpoints.events_applied + 1,
+		last_event_at = EXCLUDED.last_event_at, updated_at = EXCLUDED.updated_at,
+		last_error = NULL, last_error_at = NULL, error_position = NULL`
+
+// RunnerConfig says how the live projections tail the log.
+type RunnerConfig struct {
+	// PollInterval is the wait after an empty poll (default 10 ms).
+	PollInterval time.Duration
+	// BatchSize is how many events one subscriber transaction reads (default 50): small,
+	// because a batch's open transaction holds back every other consumer group.
+	BatchSize int
+	// Attempts is how often an event is tried inside the batch's transaction before the
+	// batch is given up and retried later with backoff (default 3).
+	Attempts int
+	// MaxBackoff bounds the wait between retries of a failing event (default 1 min).
+	MaxBackoff time.Duration
+	Logger     *slog.Logger
+}
+
+// Runner keeps projections up to date, each as its own consumer group: a handler
+// writes its rows in the subscriber's transaction, which also moves the group's offset,
+// so every event is applied exactly once.
+//
+// An event that fails is retried in the same transaction after its savepoint is rolled
+// back (a transient error costs a few milliseconds). After Attempts failures the batch
+// is rolled back, so it no longer holds other groups back, and the event is retried
+// with exponential backoff: a poison event stalls its projection, never is skipped, and
+// shows in Status and the checkpoint row until a fix lets it through.
+type Runner struct {
+	store       *eventstore.Store
+	projections []Projection
+	schema      *schema
+	cfg         RunnerConfig
+	pool        *pgxpool.Pool
+
+	mu     sync.Mutex
+	health map[string]Health
+
+	// failHook runs after an event's changes, inside its savepoint (tests inject failures).
+	failHook func(ctx context.Context, tx pgx.Tx, p Projection, env eventstore.Envelope) error
+}
+
+// Health is what the runner knows about a projection that the database does not.
+type Health struct {
+	Running       bool
+	LastError     string
+	ErrorPosition string
+	Failures      int // consecutive
+}
+
+func NewRunner(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, projections []Projection, cfg RunnerConfig) (*Runner, error) {
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 10 * time.Millisecond
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 50
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = 3
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = time.Minute
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s, err := loadSchema(ctx, pool, projections)
+	if err != nil {
+		return nil, err
+	}
+	return &Runner{store: store, projections: projections, schema: s, cfg: cfg, pool: pool, health: map[string]Health{}}, nil
+}
+
+// Run applies events until ctx ends; a batch in flight then is rolled back and read
+// again at the next start.
+func (r *Runner) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, p := range r.projections {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.run(ctx, p)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Health reports the runner's view of each projection.
+func (r *Runner) Health() map[string]Health {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make(map[string]Health, len(r.health))
+	for k, v := range r.health {
+		out[k] = v
+	}
+	return out
+}
+
+func (r *Runner) setHealth(name string, f func(*Health)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h := r.health[name]
+	f(&h)
+	r.health[name] = h
+}
+
+func (r *Runner) run(ctx context.Context, p Projection) {
+	r.setHealth(p.Name(), func(h *Health) { h.Running = true })
+	defer r.setHealth(p.Name(), func(h *Health) { h.Running = false })
+	var backoff time.Duration
+	for ctx.Err() == nil {
+		err := r.consume(ctx, p)
+		if ctx.Err() != nil {
+			return
+		}
+		backoff = min(max(2*backoff, time.Second), r.cfg.MaxBackoff)
+		r.cfg.Logger.Error("projection stalled", "projection", p.Name(), "err", err, "retry_in", backoff)
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// consume subscribes and applies events until ctx ends or an event fails Attempts
+// times in a row; then it gives the batch up and returns the error.
+func (r *Runner) consume(ctx context.Context, p Projection) error {
+	sub, err := r.store.Subscriber(eventstore.SubscriberConfig{
+		ConsumerGroup: Group(p.Name()), PollInterval: r.cfg.PollInterval, BatchSize: r.cfg.BatchSize,
+	})
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+	// The subscription is ended only between two events: the subscriber, once its
+	// context ends, goes on with the batch's transaction, which must not still be in a
+	// handler's hands then.
+	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	msgs, err := sub.Subscribe(subCtx, eventstore.Topic)
+	if err != nil {
+		return fmt.Errorf("subscribe %s: %w", p.Name(), err)
+	}
+	stop := func() {
+		cancel()
+		for range msgs {
+		}
+	}
+	failures, healthy := 0, false
+	for {
+		var msg *message.Message
+		select {
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		case m, ok := <-msgs:
+			if !ok {
+				return fmt.Errorf("subscription of %s ended", p.Name())
+			}
+			msg = m
+		}
+		env, err := r.handle(msg, p)
+		if err == nil {
+			if !healthy {
+				r.setHealth(p.Name(), func(h *Health) { *h = Health{Running: true} })
+			}
+			failures, healthy = 0, true
+			msg.Ack()
+			continue
+		}
+		failures, healthy = failures+1, false
+		err = fmt.Errorf("projection %s, event %s at %s: %w", p.Name(), env.EventType, env.Position, err)
+		r.setHealth(p.Name(), func(h *Health) {
+			h.LastError, h.ErrorPosition, h.Failures = err.Error(), env.Position.String(), h.Failures+1
+		})
+		if failures < r.cfg.Attempts {
+			msg.Nack() // resent in the same transaction after the poll interval
+			continue
+		}
+		// Ending the subscription rolls the batch back without acking this event.
+		stop()
+		r.recordError(context.WithoutCancel(ctx), p, env, err)
+		return err
+	}
+}
+
+// handle applies one event in the subscriber's transaction, inside a savepoint, so a
+// failed attempt leaves nothing behind for the next one.
+func (r *Runner) handle(msg *message.Message, p Projection) (eventstore.Envelope, error) {
+	env, err := eventstore.EnvelopeFromMessage(msg)
+	if err != nil || !p.Handles(env.EventType) {
+		return env, err
+	}
+	ctx := msg.Context()
+	tx, err := txFrom(ctx)
+	if err != nil {
+		return env, err
+	}
+	event, err := r.store.Decode(env)
+	if err != nil {
+		return env, err
+	}
+	var c Changes
+	if err := p.Project(env, event, &c); err != nil {
+		return env, err
+	}
+	stmts, err := r.schema.plan(c.ops, live)
+	if err != nil {
+		return env, err
+	}
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT projection_event`)
+	for _, st := range stmts {
+		b.Queue(st.sql, st.args...)
+	}
+	b.Queue(checkpointSQL, p.Name(), env.OccurredAt)
+	if r.failHook == nil {
+		b.Queue(`RELEASE SAVEPOINT projection_event`) // one round trip per event
+	}
+	err = tx.SendBatch(ctx, b).Close()
+	if err == nil && r.failHook != nil {
+		if err = r.failHook(ctx, tx, p, env); err == nil {
+			_, err = tx.Exec(ctx, `RELEASE SAVEPOINT projection_event`)
+		}
+	}
+	if err != nil {
+		if _, rbErr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT projection_event`); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+		}
+	}
+	return env, err
+}
+
+// recordError leaves a stalled projection's error where every replica's status sees it.
+func (r *Runner) recordError(ctx context.Context, p Projection, env eventstore.Envelope, failure error) {
+	_, err := r.pool.Exec(ctx, `INSERT INTO projection_checkpoints (name, last_error, last_error_at, error_position)
+		VALUES ($1, $2, clock_timestamp(), $3)
+		ON CONFLICT (name) DO UPDATE SET last_error = EXCLUDED.last_error,
+			last_error_at = EXCLUDED.last_error_at, error_position = EXCLUDED.error_position`,
+		p.Name(), failure.Error(), env.Position.String())
+	if err != nil {
+		r.cfg.Logger.Error("record projection error", "projection", p.Name(), "err", err)
+	}
+}
+
+// txFrom is the subscriber's transaction a message was delivered in.
+func txFrom(ctx context.Context) (pgx.Tx, error) {
+	t, _ := wsql.TxFromContext(ctx)
+	switch tx := t.(type) {
+	case *wsql.PgxTx:
+		return tx.Tx, nil
+	case wsql.PgxTx:
+		return tx.Tx, nil
+	}
+	return nil, fmt.Errorf("message delivered without a pgx transaction (%T)", t)
+}

@@ -1,0 +1,181 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/supermock/engine/eventstore"
+)
+
+// Status is where a projection stands, as every replica sees it in the database.
+type Status struct {
+	Name          string
+	Position      eventstore.Position // its consumer group's offset
+	EventsApplied int64
+	LastEventAt   time.Time // occurred_at of the last applied event
+	UpdatedAt     time.Time // when it last wrote
+	RebuiltAt     time.Time
+	// LagEvents counts visible events after Position; LagSeconds is how long the oldest
+	// of them has waited (0 when caught up).
+	LagEvents     int64
+	LagSeconds    float64
+	LastError     string // set while an event fails
+	ErrorPosition string
+	Rebuild       *RebuildStatus // a rebuild running, or the shadows a killed one left
+}
+
+type RebuildStatus struct {
+	Running     bool
+	Position    string
+	Done, Total int64
+	StartedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// lagCap bounds the count of events behind, so a status call stays cheap on a log a
+// new projection has not read yet.
+const lagCap = 10_000_000
+
+// Statuses reads the status of each projection.
+func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Status, error) {
+	names := make([]string, len(ps))
+	for i, p := range ps {
+		names[i] = p.Name()
+	}
+	rows, err := pool.Query(ctx, `
+		WITH g AS (
+			SELECT n.name, n.i, coalesce(o.last_processed_transaction_id, '0'::xid8) AS tx, coalesce(o.offset_acked, 0) AS off
+			FROM unnest($1::text[]) WITH ORDINALITY AS n(name, i)
+			LEFT JOIN watermill_offsets_events o ON o.consumer_group = 'projection-' || n.name
+		)
+		SELECT g.name, g.tx::text, g.off,
+			coalesce(c.events_applied, 0), c.last_event_at, c.updated_at, c.rebuilt_at,
+			coalesce(c.last_error, ''), coalesce(c.error_position, ''),
+			(SELECT count(*) FROM (SELECT 1 FROM watermill_events e
+				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
+					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) LIMIT $2) behind),
+			coalesce(EXTRACT(EPOCH FROM clock_timestamp() - (SELECT (e.metadata->>'occurred_at')::timestamptz
+				FROM watermill_events e
+				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
+					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+				ORDER BY e.transaction_id, e."offset" LIMIT 1))::float8, 0),
+			r.name IS NOT NULL, coalesce(r.position, ''), coalesce(r.events_done, 0), coalesce(r.events_total, 0),
+			r.started_at, r.updated_at,
+			EXISTS (SELECT 1 FROM pg_locks l, LATERAL (SELECT hashtextextended('projection-rebuild:' || g.name, 0) AS k) h
+				WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+					AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+					AND l.classid = ((h.k >> 32) & 4294967295)::oid AND l.objid = (h.k & 4294967295)::oid)
+		FROM g
+		LEFT JOIN projection_checkpoints c ON c.name = g.name
+		LEFT JOIN projection_rebuilds r ON r.name = g.name
+		ORDER BY g.i`, names, lagCap)
+	if err != nil {
+		return nil, fmt.Errorf("projection status: %w", err)
+	}
+	defer rows.Close()
+	var out []Status
+	for rows.Next() {
+		var (
+			s                              Status
+			tx                             string
+			lastEvent, updated, rebuilt    *time.Time
+			hasRebuild, running            bool
+			rs                             RebuildStatus
+			rebuildStarted, rebuildUpdated *time.Time
+		)
+		if err := rows.Scan(&s.Name, &tx, &s.Position.Offset, &s.EventsApplied, &lastEvent, &updated, &rebuilt,
+			&s.LastError, &s.ErrorPosition, &s.LagEvents, &s.LagSeconds,
+			&hasRebuild, &rs.Position, &rs.Done, &rs.Total, &rebuildStarted, &rebuildUpdated, &running); err != nil {
+			return nil, fmt.Errorf("projection status: %w", err)
+		}
+		if s.Position.TxID, err = strconv.ParseUint(tx, 10, 64); err != nil {
+			return nil, fmt.Errorf("projection status: %w", err)
+		}
+		s.LastEventAt, s.UpdatedAt, s.RebuiltAt = deref(lastEvent), deref(updated), deref(rebuilt)
+		s.LagSeconds = max(s.LagSeconds, 0)
+		if hasRebuild || running {
+			rs.Running, rs.StartedAt, rs.UpdatedAt = running, deref(rebuildStarted), deref(rebuildUpdated)
+			s.Rebuild = &rs
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func deref(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// Collector exports the projections' status as Prometheus gauges, read from the
+// database at each scrape.
+type Collector struct {
+	pool        *pgxpool.Pool
+	projections []Projection
+}
+
+func NewCollector(pool *pgxpool.Pool, ps []Projection) *Collector {
+	return &Collector{pool: pool, projections: ps}
+}
+
+var (
+	descPosition = prometheus.NewDesc("supermock_projection_position_offset",
+		"Offset of the last event the projection's consumer group has gone through.", []string{"projection"}, nil)
+	descApplied = prometheus.NewDesc("supermock_projection_events_applied",
+		"Events the projection has applied to its current tables.", []string{"projection"}, nil)
+	descUpdated = prometheus.NewDesc("supermock_projection_last_update_timestamp_seconds",
+		"When the projection last wrote its tables (Unix time; 0 never).", []string{"projection"}, nil)
+	descLagEvents = prometheus.NewDesc("supermock_projection_lag_events",
+		"Visible events the projection has not gone through yet.", []string{"projection"}, nil)
+	descLagSeconds = prometheus.NewDesc("supermock_projection_lag_seconds",
+		"How long the oldest event the projection has not gone through has waited; 0 when caught up.", []string{"projection"}, nil)
+	descFailing = prometheus.NewDesc("supermock_projection_failing",
+		"1 while an event fails in the projection.", []string{"projection"}, nil)
+	descRebuilding = prometheus.NewDesc("supermock_projection_rebuild_running",
+		"1 while a rebuild of the projection runs.", []string{"projection"}, nil)
+)
+
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPosition, descApplied, descUpdated, descLagEvents, descLagSeconds, descFailing, descRebuilding} {
+		ch <- d
+	}
+}
+
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	statuses, err := Statuses(ctx, c.pool, c.projections)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(descLagEvents, err)
+		return
+	}
+	gauge := func(d *prometheus.Desc, v float64, name string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, name)
+	}
+	flag := func(b bool) float64 {
+		if b {
+			return 1
+		}
+		return 0
+	}
+	for _, s := range statuses {
+		updated := 0.0
+		if !s.UpdatedAt.IsZero() {
+			updated = float64(s.UpdatedAt.UnixNano()) / 1e9
+		}
+		gauge(descPosition, float64(s.Position.Offset), s.Name)
+		gauge(descApplied, float64(s.EventsApplied), s.Name)
+		gauge(descUpdated, updated, s.Name)
+		gauge(descLagEvents, float64(s.LagEvents), s.Name)
+		gauge(descLagSeconds, s.LagSeconds, s.Name)
+		gauge(descFailing, flag(s.LastError != ""), s.Name)
+		gauge(descRebuilding, flag(s.Rebuild != nil && s.Rebuild.Running), s.Name)
+	}
+}
