@@ -5,7 +5,9 @@ import (
 	"github.com/supermock/engine/eventstore"
 )
 
-// notificationTitles are the inbox headings; the text is the message as it was sent.
+// notificationTitles head the inbox entries of notifications recorded without a title
+// of their own (the notifier records one in the recipient's language); the text is the
+// message as it was sent.
 var notificationTitles = map[domain.NotificationKind]string{
 	domain.NotifyInterviewScheduled: "Interview confirmed",
 	domain.NotifyInterviewReminder:  "Interview in 30 minutes",
@@ -19,8 +21,11 @@ func Notifications() Projection {
 	const t = "notifications"
 	return define("notifications", []string{t},
 		on(func(_ eventstore.Envelope, e domain.NotificationSent, c *Changes) {
-			title, ok := notificationTitles[e.Kind]
-			if !ok {
+			title := e.Title
+			if title == "" {
+				title = notificationTitles[e.Kind]
+			}
+			if title == "" {
 				title = string(e.Kind)
 			}
 			c.Insert(t, Row{{"notification_id", e.NotificationID}, {"user_id", e.UserID},

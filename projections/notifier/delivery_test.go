@@ -80,8 +80,8 @@ func TestConfirmationReachesBothInTheirLanguageAndTimezone(t *testing.T) {
 	}
 	w.eventually("the message in Ivan's inbox", func() bool { _, _, _, _, ok := inbox(); return ok })
 	title, text, sentAt, read, _ := inbox()
-	if title == "" || text != sent.Text || !sentAt.Equal(sent.SentAt) || read {
-		t.Fatalf("inbox row: title %q, text %q, sent %v, read %v; want the sent text at %v, unread", title, text, sentAt, read, sent.SentAt)
+	if sent.Title == "" || title != sent.Title || text != sent.Text || !sentAt.Equal(sent.SentAt) || read {
+		t.Fatalf("inbox row: title %q, text %q, sent %v, read %v; want %q, the sent text at %v, unread", title, text, sentAt, read, sent.Title, sent.SentAt)
 	}
 	if _, err := w.svc.MarkNotificationRead(ctx, domain.Meta{Actor: ivan.id.String()}, id, sent.NotificationID, ivan.id); err != nil {
 		t.Fatal(err)
