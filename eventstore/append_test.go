@@ -6,8 +6,12 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 func TestExactAppendRaceHasOneWinnerPerVersion(t *testing.T) {
@@ -200,5 +204,49 @@ func TestPositionRoundTripsThroughItsString(t *testing.T) {
 	}
 	if !(eventstore.Position{TxID: 1, Offset: 9}).Less(eventstore.Position{TxID: 2, Offset: 1}) {
 		t.Fatal("a later transaction must come after an earlier one whatever the offsets")
+	}
+}
+
+// Failed appends hold their connections until they roll back: when they fill the pool,
+// naming the conflict must not wait for a connection that none of them will free.
+func TestConflictsThatFillThePoolStillReturn(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cfg, err := pgxpool.ParseConfig(testdb.NewDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.MaxConns = 4
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := eventstore.New(pool, newCodec(t), nil)
+	const writers = 32
+	errs := make(chan error, writers)
+	start := make(chan struct{})
+	for w := 0; w < writers; w++ {
+		go func() {
+			<-start
+			_, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+				StreamID: "crowded", Expected: eventstore.NoStream, Events: []any{itemAdded{Count: w}}})
+			errs <- err
+		}()
+	}
+	close(start)
+	wins := 0
+	for range writers {
+		err := <-errs
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, eventstore.ErrConcurrency):
+			t.Fatalf("an append failed with %v, want a concurrency error", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d appends created the stream, want 1", wins)
 	}
 }

@@ -160,7 +160,9 @@ func (s *Store) resolveAny(ctx context.Context, tx pgx.Tx, appends []StreamAppen
 
 // conflict turns a broken stream constraint into a *ConcurrencyError naming the first
 // stream whose version is not the expected one. The caller's transaction is aborted by
-// then, so the versions are read outside it.
+// then, yet still holds its connection: the versions are read on another one, waiting
+// for it only briefly, since when every connection of the pool belongs to a failed
+// append, waiting longer would deadlock them all.
 func (s *Store) conflict(ctx context.Context, err error, appends []StreamAppend) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
@@ -171,14 +173,20 @@ func (s *Store) conflict(ctx context.Context, err error, appends []StreamAppend)
 	if !isVersion {
 		return nil
 	}
+	streams := make([]string, len(appends))
+	for i, a := range appends {
+		streams[i] = a.StreamID
+	}
+	readCtx, cancel := context.WithTimeout(ctx, conflictReadTimeout)
+	defer cancel()
+	versions, verr := s.streamVersions(readCtx, streams)
+	if verr != nil {
+		return fmt.Errorf("%w: one of the streams %v (their versions are unreadable now: %v)", ErrConcurrency, streams, verr)
+	}
 	var found *ConcurrencyError
 	for _, a := range appends {
-		actual, verr := s.StreamVersion(ctx, a.StreamID)
-		if verr != nil {
-			return fmt.Errorf("%w (stream versions unreadable: %v)", ErrConcurrency, verr)
-		}
-		c := &ConcurrencyError{Stream: a.StreamID, Expected: a.Expected, Actual: actual}
-		if !a.Expected.Matches(actual) {
+		c := &ConcurrencyError{Stream: a.StreamID, Expected: a.Expected, Actual: versions[a.StreamID]}
+		if !a.Expected.Matches(c.Actual) {
 			return c
 		}
 		if found == nil {
@@ -187,6 +195,28 @@ func (s *Store) conflict(ctx context.Context, err error, appends []StreamAppend)
 	}
 	// Every stream matches now: the writer that got in the way has rolled back since.
 	return found
+}
+
+// conflictReadTimeout bounds the wait for a connection to name a conflict's versions.
+const conflictReadTimeout = 250 * time.Millisecond
+
+func (s *Store) streamVersions(ctx context.Context, streams []string) (map[string]int64, error) {
+	rows, err := s.pool.Query(ctx, `SELECT stream_id, max(stream_version) FROM `+eventsTable+`
+		WHERE stream_id = ANY($1) GROUP BY stream_id`, streams)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	versions := make(map[string]int64, len(streams))
+	for rows.Next() {
+		var stream string
+		var v int64
+		if err := rows.Scan(&stream, &v); err != nil {
+			return nil, err
+		}
+		versions[stream] = v
+	}
+	return versions, rows.Err()
 }
 
 // StreamVersion returns the current version of a stream, 0 when it has no event.
