@@ -114,7 +114,7 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *s
 	if err != nil {
 		return err
 	}
-	app := api.New(api.Deps{Pool: pool, Logger: logger, TelegramEnabled: notif.Enabled()})
+	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock})
 	addr := ":" + strconv.Itoa(cfg.Port)
 
 	g, ctx := errgroup.WithContext(ctx)

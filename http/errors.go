@@ -1,10 +1,17 @@
 package http
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/http/auth"
 )
 
 // errorBody is the one shape of every error answer.
@@ -15,37 +22,132 @@ type errorBody struct {
 type errorDetail struct {
 	Code      string `json:"code"`
 	Message   string `json:"message"`
-	RequestID string `json:"request_id,omitempty"`
+	RequestID string `json:"request_id"`
 }
 
-// statusCodes names fiber's own errors with stable codes.
-var statusCodes = map[int]string{
-	fiber.StatusBadRequest:            "bad-request",
-	fiber.StatusUnauthorized:          "unauthorized",
-	fiber.StatusForbidden:             "forbidden",
-	fiber.StatusNotFound:              "not-found",
-	fiber.StatusMethodNotAllowed:      "method-not-allowed",
-	fiber.StatusConflict:              "conflict",
-	fiber.StatusRequestEntityTooLarge: "body-too-large",
-	fiber.StatusTooManyRequests:       "rate-limited",
+// apiError is a refusal decided in this package, with its status and stable code.
+type apiError struct {
+	status  int
+	code    string
+	message string
 }
 
-// errorHandler answers every error in the documented shape; anything unexpected is a
-// 500 whose details go to the log under the request id, never to the client.
+func (e *apiError) Error() string { return e.code + ": " + e.message }
+
+func newError(status int, code, message string) *apiError {
+	return &apiError{status: status, code: code, message: message}
+}
+
+// invalidField names the request field that is missing or of the wrong type.
+func invalidField(field, reason string) *apiError {
+	return newError(fiber.StatusBadRequest, "invalid-request", field+": "+reason)
+}
+
+var (
+	errMalformedJSON     = newError(fiber.StatusBadRequest, "malformed-json", "the body is not a JSON object")
+	errUnsupportedMedia  = newError(fiber.StatusUnsupportedMediaType, "unsupported-media-type", "send the body as application/json")
+	errUnauthorized      = newError(fiber.StatusUnauthorized, "unauthorized", "log in first: a Bearer token or the sm_sess cookie is required")
+	errTokenExpired      = newError(fiber.StatusUnauthorized, "token-expired", "the session has expired: log in again")
+	errTokenInvalid      = newError(fiber.StatusUnauthorized, "token-invalid", "the session token is invalid")
+	errTelegramHash      = newError(fiber.StatusUnauthorized, "telegram-hash-invalid", "the Telegram data is not signed by our bot")
+	errTelegramStale     = newError(fiber.StatusUnauthorized, "telegram-auth-expired", "the Telegram login is older than 24 hours: log in again")
+	errTelegramDisabled  = newError(fiber.StatusServiceUnavailable, "telegram-disabled", "Telegram login is not configured on this server (no TELEGRAM_TOKEN)")
+	errForbidden         = newError(fiber.StatusForbidden, "forbidden", "admins only")
+	errNotFound          = newError(fiber.StatusNotFound, "not-found", "no such route")
+	errRateLimited       = newError(fiber.StatusTooManyRequests, "rate-limited", "too many requests: try again later")
+	errBadCursor         = newError(fiber.StatusBadRequest, "bad-cursor", "the position is not a cursor this API handed out")
+	errConcurrent        = newError(fiber.StatusConflict, "concurrent-modification", "the data changed under the request too often: retry")
+	errIdempotencyInUse  = newError(fiber.StatusConflict, "idempotency-key-in-use", "a request with this Idempotency-Key is still in flight")
+	errIdempotencyReused = newError(fiber.StatusUnprocessableEntity, "idempotency-key-reused", "this Idempotency-Key was used for another request")
+	errUnavailable       = newError(fiber.StatusServiceUnavailable, "database-unavailable", "the database cannot be reached: retry later")
+	errTimeout           = newError(fiber.StatusServiceUnavailable, "timeout", "the request took too long: retry later")
+	errInternal          = newError(fiber.StatusInternalServerError, "internal", "internal error")
+)
+
+// kindStatus is the one table from domain refusals to statuses; the code is the
+// domain's own.
+var kindStatus = map[domain.Kind]int{
+	domain.KindInvalid:   fiber.StatusBadRequest,
+	domain.KindConflict:  fiber.StatusConflict,
+	domain.KindNotFound:  fiber.StatusNotFound,
+	domain.KindForbidden: fiber.StatusForbidden,
+}
+
+// fiberCodes names fiber's and fasthttp's own errors.
+var fiberCodes = map[int]*apiError{
+	fiber.StatusBadRequest:                  newError(fiber.StatusBadRequest, "bad-request", "bad request"),
+	fiber.StatusNotFound:                    errNotFound,
+	fiber.StatusMethodNotAllowed:            newError(fiber.StatusMethodNotAllowed, "method-not-allowed", "method not allowed"),
+	fiber.StatusRequestEntityTooLarge:       newError(fiber.StatusRequestEntityTooLarge, "body-too-large", "the body is larger than the limit"),
+	fiber.StatusRequestHeaderFieldsTooLarge: newError(fiber.StatusRequestHeaderFieldsTooLarge, "headers-too-large", "the headers are too large"),
+	fiber.StatusRequestTimeout:              newError(fiber.StatusRequestTimeout, "request-timeout", "the request was not read in time"),
+	fiber.StatusTooManyRequests:             errRateLimited,
+}
+
+// classify turns any error into the answer the client gets.
+func classify(err error) *apiError {
+	var (
+		ae    *apiError
+		de    *domain.Error
+		fe    *fiber.Error
+		field *auth.FieldError
+		conn  *pgconn.ConnectError
+	)
+	switch {
+	case errors.As(err, &ae):
+		return ae
+	case errors.As(err, &de):
+		if status, ok := kindStatus[de.Kind()]; ok {
+			return newError(status, de.Code(), err.Error())
+		}
+	case errors.Is(err, domain.ErrConcurrency):
+		return errConcurrent
+	case errors.Is(err, eventstore.ErrBadCursor):
+		return errBadCursor
+	case errors.Is(err, auth.ErrTokenExpired):
+		return errTokenExpired
+	case errors.Is(err, auth.ErrTokenInvalid):
+		return errTokenInvalid
+	case errors.Is(err, auth.ErrHashInvalid):
+		return errTelegramHash
+	case errors.Is(err, auth.ErrAuthDateStale):
+		return errTelegramStale
+	case errors.As(err, &field):
+		return invalidField(field.Field, field.Reason)
+	case errors.As(err, &fe):
+		if e, ok := fiberCodes[fe.Code]; ok {
+			return e
+		}
+	case errors.As(err, &conn), pgconn.Timeout(err):
+		return errUnavailable
+	case errors.Is(err, context.DeadlineExceeded):
+		return errTimeout
+	}
+	return errInternal
+}
+
+// errorHandler answers every error in the documented shape; every 5xx goes to the log
+// under the request id, and its details never go to the client.
 func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		requestID, _ := c.Locals("requestid").(string)
-		status, detail := fiber.StatusInternalServerError, errorDetail{Code: "internal", Message: "internal error"}
-		var fe *fiber.Error
-		if errors.As(err, &fe) {
-			if code, ok := statusCodes[fe.Code]; ok {
-				status, detail = fe.Code, errorDetail{Code: code, Message: fe.Message}
-			}
+		requestID := requestIDOf(c)
+		e := classify(err)
+		if e.status >= fiber.StatusInternalServerError {
+			logger.Error("request failed", "request_id", requestID, "method", c.Method(),
+				"path", c.Path(), "status", e.status, "err", err)
 		}
-		if status == fiber.StatusInternalServerError {
-			logger.Error("request failed", "request_id", requestID, "method", c.Method(), "path", c.Path(), "err", err)
-		}
-		detail.RequestID = requestID
-		return c.Status(status).JSON(errorBody{Error: detail})
+		return c.Status(e.status).JSON(errorBody{Error: errorDetail{Code: e.code, Message: e.message, RequestID: requestID}})
 	}
+}
+
+// requestIDOf is the request's id; errors fasthttp raises before any middleware ran
+// (an oversized body) get one here, so no error body lacks it.
+func requestIDOf(c *fiber.Ctx) string {
+	if id, ok := c.Locals(localRequestID).(string); ok && id != "" {
+		return id
+	}
+	id := uuid.NewString()
+	c.Locals(localRequestID, id)
+	c.Set(fiber.HeaderXRequestID, id)
+	return id
 }

@@ -1,51 +1,157 @@
-// Package http is the engine's JSON API on fiber: routes, error mapping, and the health
-// of the parts behind it.
+// Package http is the engine's JSON API on fiber: routes, authentication, DTOs, error
+// mapping, rate limits, idempotency, read-your-writes, metrics and the health of the
+// parts behind it.
 package http
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
+	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/config"
+	"github.com/supermock/engine/internal/eventlog"
 )
 
-// Deps are what the API serves from.
+const (
+	// bodyLimit bounds every request body; a larger one is 413 body-too-large.
+	bodyLimit = 64 << 10
+	// requestTimeout bounds the work of one request, database calls included.
+	requestTimeout = 10 * time.Second
+	// minSecretLength is what production requires of JWT_SECRET.
+	minSecretLength = 32
+	localRequestID  = "requestid"
+)
+
+// Deps are what the API serves from. Pool is required; Store defaults to the log in
+// Pool, Service to a domain service over Store (with its appends timed for /metrics),
+// Logger to a discarding one, Now to time.Now.
 type Deps struct {
-	Pool   *pgxpool.Pool
-	Logger *slog.Logger
-	// TelegramEnabled says whether notifications are delivered through Telegram.
-	TelegramEnabled bool
-	// Now is the clock, time.Now by default.
-	Now func() time.Time
+	Pool    *pgxpool.Pool
+	Logger  *slog.Logger
+	Config  config.Config
+	Store   *eventlog.Store
+	Service *domain.Service
+	Now     func() time.Time
 }
 
-// New builds the fiber app with every route.
+// server is the API's state shared by its handlers.
+type server struct {
+	Deps
+	secret  []byte
+	admins  map[int64]bool
+	metrics *metrics
+	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
+	lifetime   context.Context
+	stop       context.CancelFunc
+	background sync.WaitGroup
+}
+
+// New builds the fiber app with every route. It panics on a configuration that must
+// never serve, such as production without a JWT_SECRET of at least 32 bytes
+// (config.Load refuses it first).
 func New(d Deps) *fiber.App {
-	if d.Now == nil {
-		d.Now = time.Now
+	s, err := newServer(d)
+	if err != nil {
+		panic(fmt.Sprintf("http: %v", err))
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "supermock",
 		DisableStartupMessage: true,
-		BodyLimit:             64 << 10,
+		BodyLimit:             bodyLimit,
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           60 * time.Second,
-		ErrorHandler:          errorHandler(d.Logger),
+		ErrorHandler:          errorHandler(s.Logger),
 	})
-	app.Use(requestid.New())
+	app.Use(requestid.New(requestid.Config{ContextKey: localRequestID}))
+	app.Use(s.observe)
 	app.Use(recover.New())
-	app.Get("/api/health", health(d))
-	app.Use(func(c *fiber.Ctx) error { return fiber.ErrNotFound })
+	app.Use(s.securityHeaders()...)
+	s.routes(app)
+	app.Hooks().OnShutdown(func() error {
+		s.stop()
+		s.background.Wait()
+		return nil
+	})
+	app.Use(func(c *fiber.Ctx) error {
+		c.Locals(localRoute, "unmatched")
+		return errNotFound
+	})
 	return app
 }
 
-// Serve listens on addr until ctx ends, then drains requests in flight.
+func newServer(d Deps) (*server, error) {
+	if d.Pool == nil {
+		return nil, errors.New("Deps.Pool is required")
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	d.Config = withDefaults(d.Config)
+	secret := []byte(d.Config.JWTSecret)
+	switch {
+	case d.Config.IsProduction() && len(secret) < minSecretLength:
+		return nil, fmt.Errorf("production needs a JWT_SECRET of at least %d bytes", minSecretLength)
+	case len(secret) == 0:
+		// Sessions of a server without a secret end with the process.
+		secret = make([]byte, minSecretLength)
+		_, _ = rand.Read(secret)
+	}
+	var err error
+	if d.Store == nil {
+		if d.Store, err = eventlog.New(d.Pool); err != nil {
+			return nil, err
+		}
+	}
+	if d.Service == nil {
+		d.Service, err = domain.NewService(TimeAppends(d.Store), domain.Config{
+			Clock: domain.ClockFunc(d.Now), InterviewDuration: d.Config.InterviewDuration,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	admins := make(map[int64]bool, len(d.Config.AdminTelegramIDs))
+	for _, id := range d.Config.AdminTelegramIDs {
+		admins[id] = true
+	}
+	lifetime, stop := context.WithCancel(context.Background())
+	return &server{Deps: d, secret: secret, admins: admins, metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
+}
+
+// withDefaults fills what a zero Config (tests, tools) leaves out, as config.Load would.
+func withDefaults(c config.Config) config.Config {
+	if c.JWTTTL <= 0 {
+		c.JWTTTL = 7 * 24 * time.Hour
+	}
+	if c.RateLimitWindow <= 0 {
+		c.RateLimitWindow = 15 * time.Minute
+	}
+	if c.RateLimitMax <= 0 {
+		c.RateLimitMax = 100
+	}
+	if c.InterviewDuration <= 0 {
+		c.InterviewDuration = domain.DefaultInterviewDuration
+	}
+	return c
+}
+
+// Serve listens on addr until ctx ends, then stops accepting connections and drains the
+// requests in flight (15 s at most). Stopping the consumers and closing the pool is
+// the caller's, after Serve returns.
 func Serve(ctx context.Context, app *fiber.App, addr string) error {
 	errc := make(chan error, 1)
 	go func() { errc <- app.Listen(addr) }()

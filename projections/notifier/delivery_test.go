@@ -18,11 +18,7 @@ func TestConfirmationReachesBothInTheirLanguageAndTimezone(t *testing.T) {
 	emma := w.user(1002, "en", "America/New_York")
 	at := w.start.Add(3 * time.Hour)
 	id := w.schedule(ivan, emma, at)
-	n := w.notifier(nil)
-	if !n.Enabled() {
-		t.Fatal("a notifier with a token says delivery is off")
-	}
-	w.run(n.Run)
+	w.run(w.notifier(nil).Run)
 	w.waitStatus(id, domain.NotifyInterviewScheduled, ivan, "sent")
 	w.waitStatus(id, domain.NotifyInterviewScheduled, emma, "sent")
 
@@ -208,11 +204,7 @@ func TestWithoutTokenMessagesReachOnlyTheInbox(t *testing.T) {
 	w := newWorld(t)
 	a, b := w.user(5001, "ru", ""), w.user(5002, "en", "")
 	id := w.schedule(a, b, w.start.Add(3*time.Hour))
-	n := w.notifier(func(c *Config) { c.Token = "" })
-	if n.Enabled() {
-		t.Fatal("a notifier without a token says delivery is on")
-	}
-	w.run(n.Run)
+	w.run(w.notifier(func(c *Config) { c.Token = "" }).Run)
 	for _, p := range []person{a, b} {
 		w.waitStatus(id, domain.NotifyInterviewScheduled, p, "inbox")
 		sent, ok := w.recorded(id, domain.NotifyInterviewScheduled, p)

@@ -109,9 +109,6 @@ func New(store *eventlog.Store, cfg Config) (*Notifier, error) {
 	return n, nil
 }
 
-// Enabled reports whether messages go to Telegram; health shows "disabled" otherwise.
-func (n *Notifier) Enabled() bool { return n.tg != nil }
-
 // Run runs the consumer, the scheduler and the senders until ctx ends or one of them
 // fails for good.
 func (n *Notifier) Run(ctx context.Context) error {

@@ -1,0 +1,77 @@
+package http
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/projections"
+)
+
+const (
+	// maxFreshWait bounds how long a query waits for its projections (DESIGN §6).
+	maxFreshWait = 3 * time.Second
+	freshPoll    = 10 * time.Millisecond
+)
+
+// Read tables behind the query routes, by the projection that writes them.
+var (
+	readsUser          = []string{"users", "selected_professions", "user_form_data"}
+	readsQueue         = []string{"interview_queue"}
+	readsSlots         = []string{"interview_queue", "users", "user_form_data"}
+	readsInterviews    = []string{"interviews", "feedback", "users"}
+	readsNotifications = []string{"notifications"}
+)
+
+// fresh makes a route read its writes: with X-Min-Position: <cursor> the request waits
+// (polling, 3 s at most) until every projection behind the route has consumed past
+// the cursor. After 3 s it is served anyway, marked X-Projection-Lag: true.
+func (s *server) fresh(names ...string) fiber.Handler {
+	groups := make([]string, len(names))
+	for i, n := range names {
+		groups[i] = projections.Group(n)
+	}
+	return func(c *fiber.Ctx) error {
+		raw := c.Get(headerMinPosition)
+		if raw == "" {
+			return c.Next()
+		}
+		want, err := eventstore.ParsePosition(raw)
+		if err != nil {
+			return errBadCursor
+		}
+		ctx, cancel := context.WithTimeout(c.UserContext(), maxFreshWait)
+		defer cancel()
+		for {
+			passed, err := s.consumedPast(ctx, groups, want)
+			if err != nil && ctx.Err() == nil {
+				return err
+			}
+			if passed {
+				break
+			}
+			if ctx.Err() != nil {
+				c.Set(headerProjectionLag, "true")
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(freshPoll):
+			}
+		}
+		return c.Next()
+	}
+}
+
+// consumedPast reports whether every group has acknowledged the event at want.
+func (s *server) consumedPast(ctx context.Context, groups []string, want eventstore.Position) (bool, error) {
+	var passed int
+	err := s.Pool.QueryRow(ctx, `SELECT count(*) FROM watermill_offsets_events
+		WHERE consumer_group = ANY($1)
+			AND (last_processed_transaction_id, offset_acked) >= ($2::text::xid8, $3)`,
+		groups, strconv.FormatUint(want.TxID, 10), want.Offset).Scan(&passed)
+	return passed == len(groups), err
+}

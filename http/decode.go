@@ -1,0 +1,105 @@
+package http
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// decode reads a JSON object into dst (a pointer to a struct) one field at a time, so
+// every refusal names its field: malformed JSON is malformed-json; an unknown field, a
+// field of the wrong type and a missing field tagged `required:"true"` (null counts as
+// missing) are invalid-request.
+func decode(c *fiber.Ctx, dst any) error {
+	if err := requireJSON(c); err != nil {
+		return err
+	}
+	return decodeJSON(c.Body(), dst)
+}
+
+// requireJSON refuses bodies of other types, which also keeps browsers from sending
+// commands cross-site without a CORS preflight.
+func requireJSON(c *fiber.Ctx) error {
+	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+		return errUnsupportedMedia
+	}
+	return nil
+}
+
+func decodeJSON(body []byte, dst any) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil || raw == nil {
+		return errMalformedJSON
+	}
+	v := reflect.ValueOf(dst).Elem()
+	t := v.Type()
+	known := make(map[string]bool, t.NumField())
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name := jsonName(f)
+		if name == "" {
+			continue
+		}
+		known[name] = true
+		value, present := raw[name]
+		if !present || bytes.Equal(bytes.TrimSpace(value), []byte("null")) {
+			if f.Tag.Get("required") == "true" {
+				return invalidField(name, "is required")
+			}
+			continue
+		}
+		if err := json.Unmarshal(value, v.Field(i).Addr().Interface()); err != nil {
+			return invalidField(name, "must be "+describe(f.Type))
+		}
+	}
+	for name := range raw {
+		if !known[name] {
+			return invalidField(name, "is not a field of this request")
+		}
+	}
+	return nil
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// jsonName is the field's JSON key, "" for fields JSON ignores.
+func jsonName(f reflect.StructField) string {
+	if !f.IsExported() {
+		return ""
+	}
+	name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+	switch name {
+	case "-":
+		return ""
+	case "":
+		return f.Name
+	}
+	return name
+}
+
+// describe says what JSON a Go type takes, for error messages.
+func describe(t reflect.Type) string {
+	switch {
+	case t == timeType:
+		return "an RFC 3339 time such as 2026-01-02T15:04:05Z"
+	case t.Kind() == reflect.Pointer:
+		return describe(t.Elem())
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		return "a whole number"
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		return "a number"
+	case t.Kind() == reflect.Slice:
+		return "an array of " + strings.TrimPrefix(strings.TrimPrefix(describe(t.Elem()), "a "), "an ") + "s"
+	case t.Kind() == reflect.Map:
+		return "an object of " + strings.TrimPrefix(strings.TrimPrefix(describe(t.Elem()), "a "), "an ") + "s"
+	}
+	return "an object"
+}

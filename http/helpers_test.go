@@ -1,0 +1,301 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	nethttp "net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/domain"
+	api "github.com/supermock/engine/http"
+	"github.com/supermock/engine/http/auth"
+	"github.com/supermock/engine/internal/config"
+	"github.com/supermock/engine/internal/eventlog"
+	"github.com/supermock/engine/internal/testdb"
+	"github.com/supermock/engine/projections"
+	"github.com/supermock/engine/projections/matchmaker"
+	"github.com/supermock/engine/projections/notifier"
+)
+
+func TestMain(m *testing.M) { testdb.Main(m) }
+
+const (
+	botToken  = "424242:TEST-bot-token-for-signing"
+	jwtSecret = "test-secret-of-at-least-32-bytes!"
+	adminTG   = 900001
+	frontend  = "http://frontend.test"
+)
+
+// testConfig is a development server with Telegram on and generous rate limits.
+func testConfig() config.Config {
+	return config.Config{
+		AppEnv: config.Development, JWTSecret: jwtSecret, JWTTTL: time.Hour, TelegramToken: botToken,
+		FrontendURL: frontend, RateLimitWindow: 15 * time.Minute, RateLimitMax: 10000,
+		AdminTelegramIDs: []int64{adminTG}, InterviewDuration: time.Hour,
+	}
+}
+
+// env is one API on a loopback port over a fresh database.
+type env struct {
+	t     testing.TB
+	pool  *pgxpool.Pool
+	store *eventlog.Store
+	svc   *domain.Service
+	cfg   config.Config
+	base  string
+	app   *fiber.App
+}
+
+type options struct {
+	config      func(*config.Config)
+	logger      *slog.Logger
+	consumers   bool // run the projections and the matchmaker
+	notifier    bool // and the notifier, whose appends come at their own time
+	poolFromURL string
+}
+
+func start(t testing.TB, o options) *env {
+	t.Helper()
+	var pool *pgxpool.Pool
+	if o.poolFromURL != "" {
+		var err error
+		if pool, err = pgxpool.New(context.Background(), o.poolFromURL); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(pool.Close)
+	} else {
+		pool = testdb.New(t)
+	}
+	store, err := eventlog.New(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig()
+	if o.config != nil {
+		o.config(&cfg)
+	}
+	svc, err := domain.NewService(store, domain.Config{Clock: domain.ClockFunc(time.Now), InterviewDuration: cfg.InterviewDuration})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := o.logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
+	e := &env{t: t, pool: pool, store: store, svc: svc, cfg: cfg, base: "http://" + ln.Addr().String(), app: app}
+	if o.consumers {
+		e.runConsumers(o.notifier)
+	}
+	return e
+}
+
+// runConsumers runs every projection, the matchmaker and, if asked, the notifier (inbox
+// only, no Telegram token) until the test ends.
+func (e *env) runConsumers(withNotifier bool) {
+	ctx, cancel := context.WithCancel(context.Background())
+	runner, err := projections.NewRunner(ctx, e.pool, e.store.Log(), projections.All(), projections.RunnerConfig{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	mm := matchmaker.New(e.store, domain.ClockFunc(time.Now), e.cfg.InterviewDuration, slog.New(slog.DiscardHandler))
+	var wg sync.WaitGroup
+	if withNotifier {
+		notif, err := notifier.New(e.store, notifier.Config{Clock: domain.ClockFunc(time.Now),
+			PollInterval: 20 * time.Millisecond, PlanInterval: 100 * time.Millisecond})
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() { defer wg.Done(); _ = notif.Run(ctx) }()
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); _ = runner.Run(ctx) }()
+	go func() {
+		defer wg.Done()
+		if err := mm.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			e.t.Errorf("matchmaker: %v", err)
+		}
+	}()
+	e.t.Cleanup(func() { cancel(); wg.Wait() })
+}
+
+type response struct {
+	status int
+	header nethttp.Header
+	body   []byte
+}
+
+func (r response) json(t testing.TB, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("answer %d %s: %v", r.status, r.body, err)
+	}
+}
+
+func (r response) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
+
+// call sends a request; body is sent as is when it is a string or []byte, as JSON
+// otherwise. headers are name, value pairs; "Authorization" may be given as a token.
+func (e *env) call(method, path, token string, body any, headers ...string) response {
+	e.t.Helper()
+	var raw []byte
+	switch b := body.(type) {
+	case nil:
+	case string:
+		raw = []byte(b)
+	case []byte:
+		raw = b
+	default:
+		var err error
+		if raw, err = json.Marshal(b); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	req, err := nethttp.NewRequest(method, e.base+path, bytes.NewReader(raw))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	out, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: out}
+}
+
+type errorAnswer struct {
+	Error struct {
+		Code      string `json:"code"`
+		Message   string `json:"message"`
+		RequestID string `json:"request_id"`
+	} `json:"error"`
+}
+
+// wantError checks the status, the code and that the body names the request id the
+// header carries.
+func wantError(t testing.TB, r response, status int, code string) {
+	t.Helper()
+	var e errorAnswer
+	if err := json.Unmarshal(r.body, &e); err != nil || r.status != status || e.Error.Code != code {
+		t.Fatalf("got %s, want %d %s", r, status, code)
+	}
+	if e.Error.RequestID == "" || e.Error.RequestID != r.header.Get("X-Request-ID") {
+		t.Fatalf("error body request id %q, header %q", e.Error.RequestID, r.header.Get("X-Request-ID"))
+	}
+	if strings.Contains(string(r.body), "goroutine") || strings.Contains(string(r.body), ".go:") {
+		t.Fatalf("error body leaks internals: %s", r.body)
+	}
+}
+
+func wantStatus(t testing.TB, r response, status int) {
+	t.Helper()
+	if r.status != status {
+		t.Fatalf("got %s, want %d", r, status)
+	}
+}
+
+// events counts the rows of the log.
+func (e *env) events() int {
+	e.t.Helper()
+	var n int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM watermill_events`).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+type login struct {
+	Token string `json:"token"`
+	User  struct {
+		ID            string `json:"id"`
+		TelegramID    int64  `json:"telegram_id"`
+		Username      string `json:"username"`
+		Role          string `json:"role"`
+		PreferredRole string `json:"preferred_role"`
+	} `json:"user"`
+	position string
+}
+
+// widgetFields are what Telegram's Login Widget would hand the browser, signed.
+func widgetFields(tgID int64, username string, at time.Time) map[string]any {
+	f := map[string]string{"id": strconv.FormatInt(tgID, 10), "first_name": "User " + username,
+		"username": username, "auth_date": strconv.FormatInt(at.Unix(), 10)}
+	out := map[string]any{"id": tgID, "first_name": f["first_name"], "username": username,
+		"auth_date": at.Unix(), "hash": auth.SignWidget(f, botToken)}
+	return out
+}
+
+// loginWidget logs in through the widget flow.
+func (e *env) loginWidget(tgID int64, username string) login {
+	e.t.Helper()
+	r := e.call("POST", "/api/auth/telegram", "", widgetFields(tgID, username, time.Now()))
+	if r.status != 200 && r.status != 201 {
+		e.t.Fatalf("widget login: %s", r)
+	}
+	var l login
+	r.json(e.t, &l)
+	l.position = r.header.Get("X-Event-Position")
+	return l
+}
+
+// loginDev logs in through the development route.
+func (e *env) loginDev(tgID int64) login {
+	e.t.Helper()
+	r := e.call("POST", "/api/auth/dev", "", map[string]any{"telegram_id": tgID, "username": fmt.Sprintf("dev%d", tgID)})
+	if r.status != 200 && r.status != 201 {
+		e.t.Fatalf("dev login: %s", r)
+	}
+	var l login
+	r.json(e.t, &l)
+	l.position = r.header.Get("X-Event-Position")
+	return l
+}
+
+func (l login) userID() uuid.UUID { return uuid.MustParse(l.User.ID) }
+
+// window is a join request body for a window from start for length.
+func window(role, profession string, start time.Time, length time.Duration) map[string]any {
+	return map[string]any{"role": role, "profession": profession, "language": "en",
+		"window_start": start.UTC().Format(time.RFC3339), "window_end": start.Add(length).UTC().Format(time.RFC3339)}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func atoi(s string) int {
+	n, _ := strconv.Atoi(s)
+	return n
+}

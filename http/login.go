@@ -1,0 +1,145 @@
+package http
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/http/auth"
+	"github.com/supermock/engine/internal/config"
+)
+
+type webAppRequest struct {
+	InitData string `json:"init_data" required:"true"`
+}
+
+type devLoginRequest struct {
+	TelegramID int64  `json:"telegram_id" required:"true"`
+	Username   string `json:"username"`
+	FirstName  string `json:"first_name"`
+}
+
+type loginResponse struct {
+	Token     string      `json:"token"`
+	ExpiresAt time.Time   `json:"expires_at"`
+	User      sessionUser `json:"user"`
+}
+
+// sessionUser is who logged in, as the user's stream has it at login.
+type sessionUser struct {
+	ID            string `json:"id"`
+	TelegramID    int64  `json:"telegram_id"`
+	Username      string `json:"username"`
+	FirstName     string `json:"first_name"`
+	LastName      string `json:"last_name"`
+	PhotoURL      string `json:"photo_url"`
+	Role          string `json:"role"`
+	PreferredRole string `json:"preferred_role"`
+	Timezone      string `json:"timezone"`
+}
+
+// loginWidget takes the fields of the Telegram Login Widget as a flat JSON object.
+// Every field is covered by the hash, so unknown fields are kept, not refused.
+func (s *server) loginWidget(c *fiber.Ctx) error {
+	if s.Config.TelegramToken == "" {
+		return errTelegramDisabled
+	}
+	if err := requireJSON(c); err != nil {
+		return err
+	}
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(c.Body(), &raw); err != nil || raw == nil {
+		return errMalformedJSON
+	}
+	fields := make(map[string]string, len(raw))
+	for k, v := range raw {
+		var str string
+		var num json.Number
+		switch {
+		case json.Unmarshal(v, &str) == nil:
+			fields[k] = str
+		case json.Unmarshal(v, &num) == nil:
+			fields[k] = num.String()
+		default:
+			return invalidField(k, "must be a string or a number")
+		}
+	}
+	who, err := auth.VerifyWidget(fields, s.Config.TelegramToken, s.Now())
+	if err != nil {
+		return err
+	}
+	return s.login(c, who)
+}
+
+func (s *server) loginWebApp(c *fiber.Ctx) error {
+	if s.Config.TelegramToken == "" {
+		return errTelegramDisabled
+	}
+	var req webAppRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	who, err := auth.VerifyWebApp(req.InitData, s.Config.TelegramToken, s.Now())
+	if err != nil {
+		return err
+	}
+	return s.login(c, who)
+}
+
+// loginDev trusts the caller: it exists only with APP_ENV=development.
+func (s *server) loginDev(c *fiber.Ctx) error {
+	if s.Config.AppEnv != config.Development {
+		return errNotFound
+	}
+	var req devLoginRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	first := req.FirstName
+	if first == "" {
+		first = req.Username
+	}
+	return s.login(c, auth.Identity{ID: req.TelegramID, Username: req.Username, FirstName: first})
+}
+
+// login registers the Telegram user on first sight, then issues the session as a
+// token in the body and as the HttpOnly cookie.
+func (s *server) login(c *fiber.Ctx, who auth.Identity) error {
+	admin := s.admins[who.ID]
+	reg, err := s.Service.RegisterFromTelegram(c.UserContext(), domain.Meta{Actor: "telegram-" + strconv.FormatInt(who.ID, 10),
+		CorrelationID: requestIDOf(c)}, domain.TelegramLogin{TelegramID: who.ID, Username: who.Username,
+		FirstName: who.FirstName, LastName: who.LastName, PhotoURL: who.PhotoURL, Admin: admin})
+	if err != nil {
+		return err
+	}
+	u, err := s.Service.LoadUser(c.UserContext(), reg.UserID)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	token := auth.Sign(s.secret, auth.Claims{Subject: reg.UserID.String(), TelegramID: who.ID, Admin: admin}, now, s.Config.JWTTTL)
+	c.Cookie(&fiber.Cookie{
+		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.Config.JWTTTL / time.Second),
+		HTTPOnly: true, Secure: s.Config.IsProduction(), SameSite: fiber.CookieSameSiteLaxMode,
+	})
+	status := fiber.StatusOK
+	if reg.Created {
+		status = fiber.StatusCreated
+	}
+	return answer(c, status, reg.Position, loginResponse{Token: token, ExpiresAt: now.Add(s.Config.JWTTTL).UTC(), User: sessionUser{
+		ID: u.ID().String(), TelegramID: u.TelegramID(), Username: u.Username(), FirstName: u.FirstName(),
+		LastName: u.LastName(), PhotoURL: u.PhotoURL(), Role: string(u.Role()),
+		PreferredRole: string(u.PreferredRole()), Timezone: string(u.Timezone()),
+	}})
+}
+
+// answer sends a JSON body, with the position of the events the request appended.
+func answer(c *fiber.Ctx, status int, position string, body any) error {
+	if position != "" {
+		c.Set(headerEventPosition, position)
+	}
+	return c.Status(status).JSON(body)
+}

@@ -1,0 +1,72 @@
+package http
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/projections"
+)
+
+// appendSeconds is shared by every app of the process: the appends are the process's.
+var appendSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+	Name:    "supermock_append_duration_seconds",
+	Help:    "Time to append one command's events to the log, commit included.",
+	Buckets: []float64{.0005, .001, .002, .005, .01, .02, .05, .1, .25, .5, 1},
+})
+
+// TimeAppends wraps the domain's store so /metrics shows append latency; New does it
+// for the Service it builds, main for one it builds itself.
+func TimeAppends(store domain.Store) domain.Store { return timedStore{store} }
+
+type timedStore struct{ domain.Store }
+
+func (t timedStore) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
+	start := time.Now()
+	pos, err := t.Store.Append(ctx, meta, changes...)
+	if err == nil {
+		appendSeconds.Observe(time.Since(start).Seconds())
+	}
+	return pos, err
+}
+
+// metrics are the app's Prometheus collectors, in a registry of its own.
+type metrics struct {
+	registry *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics(pool *pgxpool.Pool) *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "supermock_http_requests_total", Help: "HTTP requests by route pattern and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "supermock_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"method", "route"}),
+	}
+	// Projection positions, lag and failures come from projections' own collector.
+	m.registry.MustRegister(m.requests, m.duration, appendSeconds, projections.NewCollector(pool, projections.All()),
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) request(method, route string, status int, elapsed time.Duration) {
+	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
+}
+
+func (m *metrics) handler() fiber.Handler {
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+}

@@ -1,0 +1,43 @@
+package http_test
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMetrics(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{consumers: true})
+	l := e.loginDev(9001)
+	r := e.call("POST", "/api/queue", l.Token, window("candidate", "qa-engineer", time.Now().Add(24*time.Hour), 2*time.Hour))
+	wantStatus(t, r, 201)
+	e.call("POST", "/api/queue", l.Token, `{`)
+	var list any
+	e.get("/api/queue", l.Token, r.header.Get("X-Event-Position"), &list)
+
+	m := e.call("GET", "/metrics", "", nil)
+	wantStatus(t, m, 200)
+	text := string(m.body)
+	for _, want := range []string{
+		`supermock_http_requests_total{method="POST",route="/api/queue",status="201"} 1`,
+		`supermock_http_requests_total{method="POST",route="/api/queue",status="400"} 1`,
+		`supermock_http_requests_total{method="GET",route="/api/queue",status="200"} 1`,
+		`supermock_http_request_duration_seconds_count{method="POST",route="/api/queue"} 2`,
+		`supermock_projection_lag_events{projection="interview_queue"}`,
+		`supermock_projection_lag_seconds{projection="users"}`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+	appends := regexp.MustCompile(`(?m)^supermock_append_duration_seconds_count (\d+)$`).FindStringSubmatch(text)
+	if len(appends) < 2 || atoi(appends[1]) < 2 { // the login and the join at least
+		t.Errorf("append latency count: %v", appends)
+	}
+	lag := regexp.MustCompile(`(?m)^supermock_projection_lag_events\{projection="interview_queue"\} (\S+)$`).FindStringSubmatch(text)
+	if len(lag) < 2 || lag[1] != "0" {
+		t.Errorf("the queue projection has read the join, yet its lag is %v", lag)
+	}
+}

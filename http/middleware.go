@@ -1,0 +1,153 @@
+package http
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/cors"
+	"github.com/gofiber/fiber/v2/middleware/helmet"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/google/uuid"
+
+	"github.com/supermock/engine/http/auth"
+)
+
+const (
+	localRoute   = "route"
+	localSession = "session"
+	// sessionCookie holds the JWT for browsers; Bearer works as well.
+	sessionCookie = "sm_sess"
+)
+
+// Headers the API reads and writes besides the standard ones.
+const (
+	headerEventPosition  = "X-Event-Position"
+	headerMinPosition    = "X-Min-Position"
+	headerProjectionLag  = "X-Projection-Lag"
+	headerIdempotencyKey = "Idempotency-Key"
+	headerReplayed       = "Idempotent-Replayed"
+)
+
+// observe bounds the request's work in time, renders errors where it can still see the
+// outcome, then counts the request and logs it under its id.
+func (s *server) observe(c *fiber.Ctx) error {
+	start := time.Now()
+	ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
+	defer cancel()
+	c.SetUserContext(ctx)
+	if err := c.Next(); err != nil {
+		if err := c.App().ErrorHandler(c, err); err != nil {
+			_ = c.SendStatus(fiber.StatusInternalServerError)
+		}
+	}
+	route, ok := c.Locals(localRoute).(string)
+	if !ok {
+		route = c.Route().Path
+	}
+	status, elapsed := c.Response().StatusCode(), time.Since(start)
+	// fiber's strings point into buffers it reuses: the labels outlive the request.
+	s.metrics.request(strings.Clone(c.Method()), strings.Clone(route), status, elapsed)
+	s.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", requestIDOf(c)),
+		slog.String("method", c.Method()), slog.String("path", c.Path()), slog.String("route", route),
+		slog.Int("status", status), slog.Duration("duration", elapsed))
+	return nil
+}
+
+// logger is the request's logger: every line carries the request id.
+func (s *server) logger(c *fiber.Ctx) *slog.Logger {
+	return s.Logger.With("request_id", requestIDOf(c))
+}
+
+// securityHeaders: a JSON API is never framed, sniffed or cached; only the frontend's
+// origin may call it from a browser, with credentials (the cookie).
+func (s *server) securityHeaders() []any {
+	h := helmet.Config{
+		ContentSecurityPolicy:     "default-src 'none'; frame-ancestors 'none'",
+		XFrameOptions:             "DENY",
+		CrossOriginResourcePolicy: "same-site",
+		ReferrerPolicy:            "no-referrer",
+	}
+	if s.Config.IsProduction() {
+		h.HSTSMaxAge, h.HSTSExcludeSubdomains = 365*24*3600, true
+	}
+	out := []any{helmet.New(h), func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderCacheControl, "no-store")
+		return c.Next()
+	}}
+	if s.Config.FrontendURL != "" {
+		out = append(out, cors.New(cors.Config{
+			AllowOrigins:     strings.TrimSuffix(s.Config.FrontendURL, "/"),
+			AllowCredentials: true,
+			AllowMethods:     "GET,POST,PUT,DELETE,OPTIONS",
+			AllowHeaders:     "Authorization,Content-Type,Idempotency-Key,X-Min-Position,X-Request-ID",
+			ExposeHeaders:    "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After",
+			MaxAge:           600,
+		}))
+	}
+	return out
+}
+
+// limit is the rate limit of command routes: RATE_LIMIT_MAX_REQUESTS per
+// RATE_LIMIT_WINDOW_MS per user (or per IP before login). Counters live in this
+// process: replicas each allow the limit.
+func (s *server) limit() fiber.Handler {
+	return limiter.New(limiter.Config{
+		Max:        s.Config.RateLimitMax,
+		Expiration: s.Config.RateLimitWindow,
+		KeyGenerator: func(c *fiber.Ctx) string {
+			if sess, ok := c.Locals(localSession).(session); ok {
+				return "user:" + sess.UserID.String()
+			}
+			return "ip:" + c.IP()
+		},
+		LimitReached: func(*fiber.Ctx) error { return errRateLimited },
+	})
+}
+
+// session is the caller of an authenticated request.
+type session struct {
+	UserID     uuid.UUID
+	TelegramID int64
+}
+
+// authenticate accepts a Bearer token or the session cookie.
+func (s *server) authenticate(c *fiber.Ctx) error {
+	token := c.Cookies(sessionCookie)
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		scheme, rest, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return errTokenInvalid
+		}
+		token = strings.TrimSpace(rest)
+	}
+	if token == "" {
+		return errUnauthorized
+	}
+	claims, err := auth.Parse(s.secret, token, s.Now())
+	if err != nil {
+		return err
+	}
+	id, err := uuid.Parse(claims.Subject)
+	if err != nil {
+		return errTokenInvalid
+	}
+	c.Locals(localSession, session{UserID: id, TelegramID: claims.TelegramID})
+	return c.Next()
+}
+
+// requireAdmin follows ADMIN_TELEGRAM_IDS as configured now, not the token's adm
+// claim, so removing an admin takes effect at once.
+func (s *server) requireAdmin(c *fiber.Ctx) error {
+	if !s.admins[sessionOf(c).TelegramID] {
+		return errForbidden
+	}
+	return c.Next()
+}
+
+func sessionOf(c *fiber.Ctx) session {
+	sess, _ := c.Locals(localSession).(session)
+	return sess
+}

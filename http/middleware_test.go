@@ -1,0 +1,172 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	nethttp "net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestCORSAndSecurityHeaders(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{})
+	preflight := func(origin string) nethttp.Header {
+		req, _ := nethttp.NewRequest("OPTIONS", e.base+"/api/queue", nil)
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Access-Control-Request-Method", "POST")
+		req.Header.Set("Access-Control-Request-Headers", "content-type,idempotency-key")
+		resp, err := nethttp.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.Header
+	}
+	h := preflight(frontend)
+	if h.Get("Access-Control-Allow-Origin") != frontend || h.Get("Access-Control-Allow-Credentials") != "true" ||
+		!strings.Contains(strings.ToLower(h.Get("Access-Control-Allow-Headers")), "idempotency-key") {
+		t.Fatalf("preflight from the frontend: %v", h)
+	}
+	if got := preflight("http://evil.test").Get("Access-Control-Allow-Origin"); got != "" {
+		t.Fatalf("another origin was allowed: %q", got)
+	}
+	r := e.call("GET", "/api/professions", "", nil, "Origin", frontend)
+	wantStatus(t, r, 200)
+	for name, want := range map[string]string{
+		"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store",
+		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy": "no-referrer",
+		"Access-Control-Expose-Headers": "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After",
+	} {
+		if got := r.header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
+	}
+	if r.header.Get("X-Request-ID") == "" {
+		t.Error("no X-Request-ID")
+	}
+	var list struct {
+		Professions []struct{ Slug, Label string } `json:"professions"`
+	}
+	r.json(t, &list)
+	if len(list.Professions) != 20 || list.Professions[0].Slug != "frontend-developer" {
+		t.Fatalf("professions: %s", r)
+	}
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{})
+	l := e.loginDev(4001)
+	body := window("candidate", "qa-engineer", time.Now().Add(24*time.Hour), 2*time.Hour)
+	first := e.call("POST", "/api/queue", l.Token, body, "Idempotency-Key", "join-1")
+	wantStatus(t, first, 201)
+	before := e.events()
+	again := e.call("POST", "/api/queue", l.Token, body, "Idempotency-Key", "join-1")
+	if again.status != 201 || !bytes.Equal(again.body, first.body) || again.header.Get("Idempotent-Replayed") != "true" ||
+		again.header.Get("X-Event-Position") != first.header.Get("X-Event-Position") {
+		t.Fatalf("retry: %s %v, first %s", again, again.header, first)
+	}
+	if e.events() != before {
+		t.Fatal("a retry with the same key appended events")
+	}
+	// Refusals are answers too: the retry of an overlapping join is refused the same way.
+	overlap := window("interviewer", "qa-engineer", time.Now().Add(24*time.Hour), time.Hour)
+	refused := e.call("POST", "/api/queue", l.Token, overlap, "Idempotency-Key", "join-2")
+	wantError(t, refused, 409, "queue-window-overlaps")
+	// The replay is the first answer, naming the request that ran the command.
+	if again := e.call("POST", "/api/queue", l.Token, overlap, "Idempotency-Key", "join-2"); again.status != 409 ||
+		!bytes.Equal(again.body, refused.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry of a refusal: %s", again)
+	}
+
+	other := window("candidate", "qa-engineer", time.Now().Add(96*time.Hour), 2*time.Hour)
+	wantError(t, e.call("POST", "/api/queue", l.Token, other, "Idempotency-Key", "join-1"), 422, "idempotency-key-reused")
+	// Another user's key of the same name is theirs.
+	wantStatus(t, e.call("POST", "/api/queue", e.loginDev(4002).Token, body, "Idempotency-Key", "join-1"), 201)
+
+	// A claim whose first request is still in flight.
+	if _, err := e.pool.Exec(context.Background(), `INSERT INTO idempotency_keys (owner, key, request_hash)
+		VALUES ($1, 'busy', '\x00')`, l.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	before = e.events()
+	wantError(t, e.call("POST", "/api/queue", l.Token, other, "Idempotency-Key", "busy"), 409, "idempotency-key-in-use")
+	if e.events() != before {
+		t.Fatal("a request whose key is in use ran")
+	}
+}
+
+func TestReadYourWrites(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{consumers: true})
+	l := e.loginDev(5001)
+	r := e.call("POST", "/api/queue", l.Token, window("interviewer", "qa-engineer", time.Now().Add(48*time.Hour), 3*time.Hour))
+	wantStatus(t, r, 201)
+	pos := r.header.Get("X-Event-Position")
+	if pos == "" {
+		t.Fatal("a command answered without X-Event-Position")
+	}
+	got := e.call("GET", "/api/queue", l.Token, nil, "X-Min-Position", pos)
+	var list struct {
+		Entries []struct {
+			Status string `json:"status"`
+		} `json:"entries"`
+	}
+	got.json(t, &list)
+	if got.status != 200 || len(list.Entries) != 1 || list.Entries[0].Status != "waiting" || got.header.Get("X-Projection-Lag") != "" {
+		t.Fatalf("GET after the join: %s", got)
+	}
+
+	// Without consumers the read tables never catch up: 3 s, then served, marked stale.
+	still := start(t, options{})
+	s := still.loginDev(5002)
+	r = still.call("PUT", "/api/me/professions", s.Token, map[string]any{"professions": []string{"qa-engineer"}})
+	began := time.Now()
+	got = still.call("GET", "/api/queue", s.Token, nil, "X-Min-Position", r.header.Get("X-Event-Position"))
+	if waited := time.Since(began); got.status != 200 || got.header.Get("X-Projection-Lag") != "true" || waited < 3*time.Second || waited > 5*time.Second {
+		t.Fatalf("stale read after %s: %s %v", waited, got, got.header)
+	}
+}
+
+// syncBuffer is a log destination several requests write to.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) lines() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return strings.Split(strings.TrimSpace(b.buf.String()), "\n")
+}
+
+func TestEveryLogLineNamesItsRequest(t *testing.T) {
+	t.Parallel()
+	var out syncBuffer
+	e := start(t, options{logger: slog.New(slog.NewJSONHandler(&out, nil))})
+	l := e.loginDev(6001)
+	e.call("GET", "/api/nothing", "", nil)
+	e.call("PUT", "/api/me/form", l.Token, `{"x":`)
+	wantStatus(t, e.call("PUT", "/api/me/professions", l.Token, map[string]any{"professions": []string{"qa-engineer"}}), 200)
+	lines := out.lines()
+	if len(lines) < 4 {
+		t.Fatalf("%d log lines", len(lines))
+	}
+	for _, line := range lines {
+		var rec map[string]any
+		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["request_id"] == "" || rec["request_id"] == nil {
+			t.Fatalf("log line without request id: %s", line)
+		}
+	}
+}

@@ -1,0 +1,71 @@
+package http_test
+
+import (
+	"encoding/json"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The document and the registered routes cannot drift: every route is documented and
+// every documented operation is served.
+func TestOpenAPIMatchesTheRoutes(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{})
+	r := e.call("GET", "/api/openapi.json", "", nil)
+	wantStatus(t, r, 200)
+	var doc struct {
+		OpenAPI    string                                `json:"openapi"`
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Schemas map[string]json.RawMessage `json:"schemas"`
+		} `json:"components"`
+	}
+	r.json(t, &doc)
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("openapi version %q", doc.OpenAPI)
+	}
+	param := regexp.MustCompile(`\{([a-z]+)\}`)
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method, raw := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+param.ReplaceAllString(path, ":$1"))
+			var op struct {
+				Responses map[string]json.RawMessage `json:"responses"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil || len(op.Responses) < 2 {
+				t.Errorf("%s %s documents %d responses", method, path, len(op.Responses))
+			}
+		}
+	}
+	var served []string
+	seen := map[string]bool{}
+	for _, route := range e.app.GetRoutes(true) {
+		key := route.Method + " " + route.Path
+		if route.Method == "HEAD" || seen[key] {
+			continue // fiber serves HEAD for every GET
+		}
+		seen[key] = true
+		served = append(served, key)
+	}
+	sort.Strings(documented)
+	sort.Strings(served)
+	if strings.Join(documented, "\n") != strings.Join(served, "\n") {
+		t.Fatalf("documented:\n%s\n\nserved:\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
+	}
+	if len(served) < 25 {
+		t.Fatalf("only %d routes", len(served))
+	}
+	// Every reference resolves.
+	for _, ref := range regexp.MustCompile(`"\$ref":"#/components/schemas/([A-Za-z]+)"`).FindAllStringSubmatch(string(r.body), -1) {
+		if _, ok := doc.Components.Schemas[ref[1]]; !ok {
+			t.Errorf("dangling reference to %s", ref[1])
+		}
+	}
+	for _, name := range []string{"joinRequest", "errorBody", "interviewResponse", "loginResponse"} {
+		if _, ok := doc.Components.Schemas[name]; !ok {
+			t.Errorf("schema %s is missing", name)
+		}
+	}
+}
