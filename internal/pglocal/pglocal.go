@@ -69,6 +69,13 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("initdb in %s: %w", s.dataDir, err)
 		}
 	}
+	// A server left running by a process that was killed still holds the folder: stop
+	// it, since its port and settings are not ours to know.
+	if s.run(ctx, "pg_ctl", "-D", s.dataDir, "status") == nil {
+		if err := s.Stop(); err != nil {
+			return nil, fmt.Errorf("stop the PostgreSQL left running in %s: %w", s.dataDir, err)
+		}
+	}
 	if s.port = opts.Port; s.port == 0 {
 		if s.port, err = freePort(); err != nil {
 			return nil, err
