@@ -17,7 +17,7 @@ import (
 
 type movableClock struct{ now atomic.Pointer[time.Time] }
 
-func (c *movableClock) Now() time.Time { return *c.now.Load() }
+func (c *movableClock) Now() time.Time  { return *c.now.Load() }
 func (c *movableClock) Set(t time.Time) { c.now.Store(&t) }
 
 // race runs f from n goroutines at once and returns their errors.
