@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"io"
+	"log/slog"
 	"slices"
 	"sync"
 	"testing"
@@ -11,6 +12,8 @@ import (
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/internal/demo"
 	"github.com/supermock/engine/internal/eventlog"
+	"github.com/supermock/engine/projections/matchmaker"
+	"github.com/supermock/engine/projections/notifier"
 )
 
 // BenchmarkRebuildAll rebuilds every projection from a generated history of a million
@@ -70,7 +73,8 @@ func BenchmarkRebuildAll(b *testing.B) {
 }
 
 // BenchmarkLiveLag appends 1 000 events/s (registrations: a Telegram claim and a
-// UserRegistered each) for 10 s with every projection running, and measures from each
+// UserRegistered each) for 10 s with every consumer running (the projections, the
+// matchmaker, the notifier), and measures from each
 // append's commit to its row being visible in users.
 func BenchmarkLiveLag(b *testing.B) {
 	const rate, seconds, writers = 1000, 10, 4
@@ -81,10 +85,26 @@ func BenchmarkLiveLag(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	svc, err := domain.NewService(log, domain.Config{Clock: domain.ClockFunc(time.Now)})
+	clock := domain.ClockFunc(time.Now)
+	svc, err := domain.NewService(log, domain.Config{Clock: clock})
 	if err != nil {
 		b.Fatal(err)
 	}
+	// Every other consumer of the log runs too, as in serve: each group's batch
+	// transactions hold pg_snapshot_xmin back for all the others.
+	notif, err := notifier.New(log, notifier.Config{Clock: clock})
+	if err != nil {
+		b.Fatal(err)
+	}
+	othersCtx, stopOthers := context.WithCancel(ctx)
+	var others sync.WaitGroup
+	others.Add(2)
+	go func() { defer others.Done(); _ = notif.Run(othersCtx) }()
+	go func() {
+		defer others.Done()
+		_ = matchmaker.New(log, clock, svc.InterviewDuration(), slog.New(slog.DiscardHandler)).Run(othersCtx)
+	}()
+	defer func() { stopOthers(); others.Wait() }()
 	var all []time.Duration
 	for b.Loop() {
 		var mu sync.Mutex
