@@ -16,77 +16,108 @@ type Handler func(ctx context.Context, tx pgx.Tx, env Envelope) error
 
 // Consume runs handle for every event after the group's offset, in log order, until ctx
 // ends. Each event runs in a savepoint: a failed attempt leaves nothing behind, and the
-// event is offered again (after the subscriber's resend interval) until it succeeds, so
-// each event is applied exactly once and none is ever skipped. onError hears of every
-// failed attempt, to log it and to show a stuck group.
+// event is offered again at once, in the same batch. After cfg.Attempts failures in a
+// row the batch is given up (rolled back, so its transaction stops holding back every
+// other reader of the log) and taken up again after a backoff of 1 s doubling to a
+// minute. So each event is applied exactly once and none is ever skipped; onError hears
+// of every failed attempt, to log it and to show a stuck group.
 //
-// When ctx ends, Consume stops between two events: the event in hand is finished and
-// acked first. The subscriber's own context is never cancelled under a running
-// handler, since the subscriber would then commit its batch transaction while the
-// handler still writes in it.
+// When ctx ends, Consume stops between two events. The subscriber's own context is
+// never cancelled under a running handler, since the subscriber would then end its
+// batch transaction while the handler still writes in it.
 func (s *Store) Consume(ctx context.Context, cfg SubscriberConfig, handle Handler, onError func(Envelope, error)) error {
-	sub, err := s.Subscriber(cfg)
-	if err != nil {
-		return err
+	if onError == nil {
+		onError = func(Envelope, error) {}
 	}
-	defer sub.Close()
-	subCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	defer stop()
-	// Subscribing writes the group's offsets row: while the database is away, try again.
-	messages, err := sub.Subscribe(subCtx, Topic)
-	for retry := time.Second; err != nil; retry = min(2*retry, time.Minute) {
-		if onError != nil {
-			onError(Envelope{}, fmt.Errorf("subscribe %s: %w", cfg.ConsumerGroup, err))
+	var backoff time.Duration
+	for {
+		progressed, err := s.consumeOnce(ctx, cfg, handle, onError)
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
+		if progressed {
+			backoff = 0
+		}
+		backoff = min(max(2*backoff, time.Second), time.Minute)
+		onError(Envelope{}, fmt.Errorf("consumer %s paused for %s: %w", cfg.ConsumerGroup, backoff, err))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(retry):
+		case <-time.After(backoff):
 		}
-		messages, err = sub.Subscribe(subCtx, Topic)
 	}
+}
+
+// consumeOnce runs one subscription until ctx ends or an event fails cfg.Attempts
+// times in a row, and says whether any event was applied.
+func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, handle Handler, onError func(Envelope, error)) (bool, error) {
+	sub, err := s.Subscriber(cfg)
+	if err != nil {
+		return false, err
+	}
+	defer sub.Close()
+	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	messages, err := sub.Subscribe(subCtx, Topic)
+	if err != nil {
+		return false, fmt.Errorf("subscribe %s: %w", cfg.ConsumerGroup, err)
+	}
+	// Ending the subscription between two events rolls back what the batch has not
+	// committed; those events come again.
+	stop := func() {
+		cancel()
+		for range messages {
+		}
+	}
+	progressed, failures := false, 0
 	for {
 		var msg *message.Message
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
+			stop()
+			return progressed, ctx.Err()
 		case msg = <-messages:
 		}
 		if msg == nil {
-			return fmt.Errorf("consume %s: the subscriber stopped", cfg.ConsumerGroup)
-		}
-		if ctx.Err() != nil {
-			return ctx.Err() // the batch commits without this event, which comes again
+			return progressed, fmt.Errorf("the subscription of %s ended", cfg.ConsumerGroup)
 		}
 		env, err := EnvelopeFromMessage(msg)
 		if err == nil {
 			err = applyInSavepoint(msg, env, handle)
 		}
-		if err != nil {
-			if onError != nil {
-				onError(env, err)
-			}
+		if err == nil {
+			progressed, failures = true, 0
+			msg.Ack()
+			continue
+		}
+		onError(env, err)
+		if failures++; failures < cfg.attempts() {
 			msg.Nack()
 			continue
 		}
-		msg.Ack()
+		stop()
+		return progressed, fmt.Errorf("event %s at %s failed %d times: %w", env.EventType, env.Position, failures, err)
 	}
 }
 
 func applyInSavepoint(msg *message.Message, env Envelope, handle Handler) error {
 	ctx := msg.Context()
-	tx, ok := wsql.TxFromContext(ctx)
-	if !ok {
-		return fmt.Errorf("event %s: delivered without the subscriber's transaction", env.EventID)
+	tx, err := SubscriberTx(ctx)
+	if err != nil {
+		return fmt.Errorf("event %s: %w", env.EventID, err)
 	}
-	var ptx pgx.Tx
-	switch t := tx.(type) {
+	return pgx.BeginFunc(ctx, tx, func(savepoint pgx.Tx) error { return handle(ctx, savepoint, env) })
+}
+
+// SubscriberTx is the subscriber's transaction a message was delivered in, from the
+// message's context: what a handler writes in it commits with the group's offset.
+func SubscriberTx(ctx context.Context) (pgx.Tx, error) {
+	t, _ := wsql.TxFromContext(ctx)
+	switch tx := t.(type) {
 	case *wsql.PgxTx:
-		ptx = t.Tx
+		return tx.Tx, nil
 	case wsql.PgxTx:
-		ptx = t.Tx
-	default:
-		return fmt.Errorf("event %s: subscriber transaction %T is not pgx", env.EventID, tx)
+		return tx.Tx, nil
 	}
-	return pgx.BeginFunc(ctx, ptx, func(savepoint pgx.Tx) error { return handle(ctx, savepoint, env) })
+	return nil, fmt.Errorf("message delivered without a pgx transaction (%T)", t)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 // A handler fails once, after writing, in the middle of a batch: the savepoint undoes
@@ -102,4 +103,66 @@ func TestConsumeAppliesEveryEventOnceDespiteAFailedAttempt(t *testing.T) {
 	if rows != total || distinct != total {
 		t.Fatalf("after a restart: %d rows for %d distinct items, want %d each", rows, distinct, total)
 	}
+}
+
+// An event that keeps failing stalls only its own group: the group gives its batch up
+// between rounds of attempts, so its transaction does not hide newer events from every
+// other reader, and the event is applied, not skipped, once it can be.
+func TestAPoisonEventHoldsBackOnlyItsOwnGroup(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	store, pool := newStore(t)
+	add := func(item string) eventstore.Position {
+		t.Helper()
+		pos, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+			StreamID: "stream-" + item, Expected: eventstore.NoStream, Events: []any{itemAdded{Item: item}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pos
+	}
+	add("poison")
+	var healed atomic.Bool
+	var attempts atomic.Int32
+	applied := make(chan string, 10)
+	consumeCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- store.Consume(consumeCtx, eventstore.SubscriberConfig{ConsumerGroup: "fragile"},
+			func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+				var ev itemAdded
+				if err := json.Unmarshal(env.Payload, &ev); err != nil {
+					return err
+				}
+				if ev.Item == "poison" && !healed.Load() {
+					attempts.Add(1)
+					return errors.New("cannot apply this yet")
+				}
+				applied <- ev.Item
+				return nil
+			}, nil)
+	}()
+	for attempts.Load() < 3 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	later := add("later")
+	testdb.WaitVisible(t, store) // never returns while a batch holds the poison
+	head, err := store.Head(ctx)
+	if err != nil || head != later {
+		t.Fatalf("page readers see up to %s (%v), want %s", head, err, later)
+	}
+	healed.Store(true)
+	for _, want := range []string{"poison", "later"} {
+		select {
+		case got := <-applied:
+			if got != want {
+				t.Fatalf("applied %s, want %s: an event was skipped or reordered", got, want)
+			}
+		case <-ctx.Done():
+			t.Fatalf("%s was never applied", want)
+		}
+	}
+	stop()
+	<-done
 }

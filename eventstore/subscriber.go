@@ -17,8 +17,19 @@ type SubscriberConfig struct {
 	// BatchSize is how many events one subscriber transaction reads (default 100).
 	BatchSize int
 	// ResendInterval is the wait before an event whose handling failed is offered
-	// again (default 1 s).
+	// again in the same batch (default: the poll interval). The batch's transaction
+	// holds back every other reader meanwhile, so it stays short.
 	ResendInterval time.Duration
+	// Attempts is how many times Consume tries an event in one batch before it gives
+	// the batch up and backs off (default 3).
+	Attempts int
+}
+
+func (c SubscriberConfig) attempts() int {
+	if c.Attempts <= 0 {
+		return 3
+	}
+	return c.Attempts
 }
 
 // Subscriber returns a watermill subscriber of the log for one consumer group. A
@@ -33,7 +44,7 @@ func (s *Store) Subscriber(cfg SubscriberConfig) (*wsql.Subscriber, error) {
 		cfg.PollInterval = 10 * time.Millisecond
 	}
 	if cfg.ResendInterval <= 0 {
-		cfg.ResendInterval = time.Second
+		cfg.ResendInterval = cfg.PollInterval
 	}
 	// No ack deadline: when it passes, the subscriber commits the batch while the
 	// handler may still be writing in its transaction.

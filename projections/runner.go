@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -199,7 +198,7 @@ func (r *Runner) consume(ctx context.Context, p Projection) error {
 			h.LastError, h.ErrorPosition, h.Failures = err.Error(), env.Position.String(), h.Failures+1
 		})
 		if failures < r.cfg.Attempts {
-			msg.Nack() // resent in the same transaction after the poll interval
+			msg.Nack() // resent at once, in the same transaction
 			continue
 		}
 		// Ending the subscription rolls the batch back without acking this event.
@@ -217,7 +216,7 @@ func (r *Runner) handle(msg *message.Message, p Projection) (eventstore.Envelope
 		return env, err
 	}
 	ctx := msg.Context()
-	tx, err := txFrom(ctx)
+	tx, err := eventstore.SubscriberTx(ctx)
 	if err != nil {
 		return env, err
 	}
@@ -268,14 +267,3 @@ func (r *Runner) recordError(ctx context.Context, p Projection, env eventstore.E
 	}
 }
 
-// txFrom is the subscriber's transaction a message was delivered in.
-func txFrom(ctx context.Context) (pgx.Tx, error) {
-	t, _ := wsql.TxFromContext(ctx)
-	switch tx := t.(type) {
-	case *wsql.PgxTx:
-		return tx.Tx, nil
-	case wsql.PgxTx:
-		return tx.Tx, nil
-	}
-	return nil, fmt.Errorf("message delivered without a pgx transaction (%T)", t)
-}

@@ -48,7 +48,18 @@ func (m *Matchmaker) Run(ctx context.Context) error {
 	})
 }
 
+// handled are the events the matchmaker acts on; it decodes no other, so an event type
+// it does not know (written by a newer replica) cannot hold it up.
+var handled = map[string]bool{
+	domain.QueueJoined{}.EventType(): true, domain.QueueEntryRequeued{}.EventType(): true,
+	domain.QueueLeft{}.EventType(): true, domain.QueueEntryExpired{}.EventType(): true,
+	domain.MatchMade{}.EventType(): true,
+}
+
 func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+	if !handled[env.EventType] {
+		return nil
+	}
 	decoded, err := m.store.Log().Decode(env)
 	if err != nil {
 		return err
