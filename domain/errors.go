@@ -75,6 +75,7 @@ var (
 	ErrInterviewNotInProgress     = newError(KindConflict, "interview-not-in-progress", "interview is not in progress")
 	ErrInterviewAlreadyFinished   = newError(KindConflict, "interview-already-finished", "interview is already completed or closed")
 	ErrNoShowTooEarly             = newError(KindConflict, "no-show-too-early", "absence can be reported from 10 minutes after the start")
+	ErrNoShowStartedByAbsent      = newError(KindConflict, "no-show-started-by-absent", "the other side started this session: they were there")
 	ErrInterviewNotCompleted      = newError(KindConflict, "interview-not-completed", "feedback is given after the interview is completed")
 	ErrFeedbackAlreadyGiven       = newError(KindConflict, "feedback-already-given", "feedback was already given")
 	ErrNotificationNotDue         = newError(KindConflict, "notification-not-due", "notification is not due")

@@ -42,6 +42,7 @@ type Interview struct {
 	status           InterviewStatus
 	matchedAt        time.Time
 	startedAt        time.Time
+	startedBy        uuid.UUID
 	completedAt      time.Time
 	cancelledAt      time.Time
 	cancelledBy      uuid.UUID
@@ -140,7 +141,7 @@ func (iv *Interview) apply(e Event) {
 		iv.slot = Slot{Start: e.ScheduledAt, End: e.ScheduledAt.Add(time.Duration(e.DurationMinutes) * time.Minute)}
 		iv.status, iv.matchedAt = StatusScheduled, e.MatchedAt
 	case InterviewStarted:
-		iv.status, iv.startedAt = StatusInProgress, e.StartedAt
+		iv.status, iv.startedAt, iv.startedBy = StatusInProgress, e.StartedAt, e.StartedBy
 	case InterviewCompleted:
 		iv.status, iv.completedAt = StatusCompleted, e.CompletedAt
 	case InterviewCancelled:

@@ -96,6 +96,9 @@ func ReportNoShow(iv *Interview, absent *User, reporter uuid.UUID, now time.Time
 	if now.Before(iv.slot.Start.Add(NoShowGrace)) {
 		return ErrNoShowTooEarly
 	}
+	if iv.status == StatusInProgress && iv.startedBy == iv.Other(reporter) {
+		return ErrNoShowStartedByAbsent
+	}
 	if err := absent.mustBe(iv.Other(reporter)); err != nil {
 		return err
 	}

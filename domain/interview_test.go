@@ -153,6 +153,7 @@ func TestReportNoShow(t *testing.T) {
 		{"from 10 minutes after, counted on the absent user", nil, nil, alice, clock("12:10"), []domain.Event{reported}, []domain.Event{absence(1)}, nil},
 		{"the count goes on", nil, []domain.Event{domain.AbsenceRecorded{UserID: bob}}, alice, clock("12:10"), []domain.Event{reported}, []domain.Event{absence(2)}, nil},
 		{"also once started", []domain.Event{started}, nil, alice, clock("12:10"), []domain.Event{reported}, []domain.Event{absence(1)}, nil},
+		{"not against the one who started the session", []domain.Event{started}, nil, bob, clock("12:10"), nil, nil, domain.ErrNoShowStartedByAbsent},
 		{"earlier is refused", nil, nil, alice, clock("12:09:59"), nil, nil, domain.ErrNoShowTooEarly},
 		{"by a stranger", nil, nil, carol, clock("12:30"), nil, nil, domain.ErrInterviewNotParticipant},
 		{"after completion", []domain.Event{started, completed}, nil, alice, clock("13:30"), nil, nil, domain.ErrInterviewAlreadyFinished},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 
 	"github.com/gofiber/fiber/v2"
 )
@@ -53,7 +54,7 @@ func (s *server) idempotent(c *fiber.Ctx) error {
 	// The answer is kept even when the client went away meanwhile.
 	ctx = context.WithoutCancel(ctx)
 	status := c.Response().StatusCode()
-	if status >= fiber.StatusInternalServerError {
+	if status >= fiber.StatusInternalServerError || retryable(status, c.Response().Body()) {
 		_, err = s.Pool.Exec(ctx, `DELETE FROM idempotency_keys WHERE owner = $1 AND key = $2`, owner, key)
 	} else {
 		_, err = s.Pool.Exec(ctx, `UPDATE idempotency_keys SET status = $3, body = $4, event_position = $5
@@ -99,4 +100,17 @@ func nullIfEmpty(s string) *string {
 		return nil
 	}
 	return &s
+}
+
+// retryable answers say "try again": keeping them would answer every retry of the key
+// with the same refusal, and the command would never run.
+func retryable(status int, body []byte) bool {
+	switch status {
+	case fiber.StatusRequestTimeout, fiber.StatusTooManyRequests:
+		return true
+	case fiber.StatusConflict:
+		var answer errorBody
+		return json.Unmarshal(body, &answer) == nil && answer.Error.Code == errConcurrent.code
+	}
+	return false
 }

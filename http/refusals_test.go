@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/internal/config"
 )
 
@@ -55,6 +56,30 @@ func TestRefusalsLeaveTheLogUnchanged(t *testing.T) {
 	mine := e.call("POST", "/api/queue", me.Token, window("candidate", "game-developer", now.Add(72*time.Hour), 2*time.Hour))
 	wantStatus(t, mine, 201)
 
+	// A notification of somebody else's, in their inbox already.
+	iv, err := e.svc.LoadInterview(context.Background(), uuid.MustParse(theirs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var theirNotification string
+	for _, n := range iv.DueNotifications(time.Now()) {
+		if n.UserID.String() == cand.User.ID {
+			pos, err := e.svc.RecordNotificationSent(context.Background(), domain.Meta{Actor: domain.SystemActor}, n, "see you")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var in inbox
+			e.get("/api/notifications", cand.Token, pos, &in)
+			if len(in.Notifications) != 1 {
+				t.Fatalf("the candidate's inbox: %+v", in)
+			}
+			theirNotification = in.Notifications[0].ID
+		}
+	}
+	if theirNotification == "" {
+		t.Fatal("no notification was due for the candidate")
+	}
+
 	valid := window("candidate", "backend-developer", now.Add(24*time.Hour), 2*time.Hour)
 	with := func(k string, v any) map[string]any {
 		out := map[string]any{}
@@ -99,6 +124,7 @@ func TestRefusalsLeaveTheLogUnchanged(t *testing.T) {
 		{"somebody else's entry", "DELETE", "/api/queue/" + entry.ID, me.Token, nil, nil, 404, "queue-entry-not-found", ""},
 		{"no such entry", "DELETE", "/api/queue/" + uuid.NewString(), me.Token, nil, nil, 404, "queue-entry-not-found", ""},
 		{"entry id not a uuid", "DELETE", "/api/queue/42", me.Token, nil, nil, 400, "invalid-request", "id"},
+		{"complete somebody else's interview", "POST", "/api/interviews/" + theirs + "/complete", me.Token, nil, nil, 403, "interview-not-participant", ""},
 		{"start somebody else's interview", "POST", "/api/interviews/" + theirs + "/start", me.Token, nil, nil, 403, "interview-not-participant", ""},
 		{"cancel somebody else's interview", "POST", "/api/interviews/" + theirs + "/cancel", me.Token, map[string]string{"reason": "x"}, nil, 403, "interview-not-participant", ""},
 		{"no-show in somebody else's interview", "POST", "/api/interviews/" + theirs + "/no-show", me.Token, nil, nil, 403, "interview-not-participant", ""},
@@ -110,7 +136,8 @@ func TestRefusalsLeaveTheLogUnchanged(t *testing.T) {
 		{"feedback rating out of range", "POST", "/api/interviews/" + theirs + "/feedback", cand.Token, map[string]any{"rating": 9}, nil, 400, "feedback-rating-invalid", ""},
 		{"feedback before completion", "POST", "/api/interviews/" + theirs + "/feedback", cand.Token, map[string]any{"rating": 4}, nil, 409, "interview-not-completed", ""},
 		{"complete before start", "POST", "/api/interviews/" + theirs + "/complete", cand.Token, nil, nil, 409, "interview-not-in-progress", ""},
-		{"somebody else's notification", "POST", "/api/notifications/" + uuid.NewString() + "/read", me.Token, nil, nil, 404, "notification-not-found", ""},
+		{"somebody else's notification", "POST", "/api/notifications/" + theirNotification + "/read", me.Token, nil, nil, 404, "notification-not-found", ""},
+		{"no such notification", "POST", "/api/notifications/" + uuid.NewString() + "/read", me.Token, nil, nil, 404, "notification-not-found", ""},
 		{"empty professions", "PUT", "/api/me/professions", me.Token, map[string]any{"professions": []string{}}, nil, 400, "professions-empty", ""},
 		{"professions of the wrong type", "PUT", "/api/me/professions", me.Token, map[string]any{"professions": "qa-engineer"}, nil, 400, "invalid-request", "professions"},
 		{"form without country", "PUT", "/api/me/form", me.Token, map[string]any{"profession": "qa-engineer", "experience": "1-3", "language": "en"}, nil, 400, "invalid-request", "country"},
@@ -154,5 +181,4 @@ func TestRateLimitOnCommands(t *testing.T) {
 	// Queries are not limited, and another user has a budget of their own.
 	wantStatus(t, e.call("GET", "/api/professions", "", nil), 200)
 	wantStatus(t, e.call("PUT", "/api/me/professions", e.loginDev(3002).Token, body), 200)
-	_ = context.Background()
 }

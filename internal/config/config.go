@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Environments the engine knows.
@@ -118,7 +120,7 @@ func (c Config) IsProduction() bool { return c.AppEnv == Production }
 // LogValue shows the configuration with its secrets masked.
 func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
-		slog.String("database_url", maskURL(c.DatabaseURL)),
+		slog.String("database", describeDatabase(c.DatabaseURL)),
 		slog.Int("port", c.Port),
 		slog.String("app_env", c.AppEnv),
 		slog.String("jwt_secret", mask(c.JWTSecret)),
@@ -154,15 +156,17 @@ func mask(secret string) string {
 	return "****"
 }
 
-func maskURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil {
-		return raw
+// describeDatabase names the database without a password, in whatever form the URL or
+// DSN carries one (user:password@, ?password=, password=…).
+func describeDatabase(raw string) string {
+	if raw == "" {
+		return ""
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "****")
+	cfg, err := pgconn.ParseConfig(raw)
+	if err != nil {
+		return "(unparsable)"
 	}
-	return u.String()
+	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
 }
 
 func randomSecret() string {

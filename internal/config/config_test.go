@@ -1,0 +1,31 @@
+package config
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// The start-up log shows where the database is, never its password, whatever form
+// DATABASE_URL takes; and never the secrets.
+func TestLoggedConfigurationHidesSecrets(t *testing.T) {
+	t.Parallel()
+	for _, url := range []string{
+		"postgres://sm:s3cret-pw@db:5432/sm",
+		"postgres://sm@db/sm?password=s3cret-pw",
+		"host=db user=sm password=s3cret-pw dbname=sm",
+	} {
+		cfg, err := Load(func(k string) string {
+			return map[string]string{"DATABASE_URL": url, "JWT_SECRET": "s3cret-jwt", "TELEGRAM_TOKEN": "s3cret-bot"}[k]
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		slog.New(slog.NewTextHandler(&out, nil)).Info("starting", "config", cfg)
+		if strings.Contains(out.String(), "s3cret") || !strings.Contains(out.String(), "sm@db:5432/sm") {
+			t.Errorf("%s is logged as %s", url, out.String())
+		}
+	}
+}
