@@ -12,7 +12,7 @@ func TestEnvExampleNamesEveryVariableAndNoSecret(t *testing.T) {
 	raw := read(t, "env.example")
 	vars := exampleEnv(t)
 
-	// DESIGN §7, the README's configuration table and whatever the compose file reads.
+	// Every setting the engine reads, the README's configuration table and whatever the compose file reads.
 	want := []string{"DATABASE_URL", "PORT", "APP_ENV", "JWT_SECRET", "TELEGRAM_TOKEN", "BOT_USERNAME",
 		"TELEGRAM_API_URL", "FRONTEND_URL", "BACKEND_URL", "RATE_LIMIT_WINDOW_MS",
 		"RATE_LIMIT_MAX_REQUESTS", "ADMIN_TELEGRAM_IDS", "INTERVIEW_DURATION"}

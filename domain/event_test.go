@@ -25,7 +25,7 @@ func TestEventTypesAreUniqueAndDecodable(t *testing.T) {
 		"QueueLeft", "QueueEntryExpired", "MatchMade", "InterviewScheduled", "InterviewStarted", "InterviewCompleted",
 		"InterviewCancelled", "NoShowReported", "FeedbackSubmitted", "PreferredRoleSwitched", "NotificationSent", "NotificationRead"} {
 		if !seen[name] {
-			t.Errorf("DESIGN event %s is not registered", name)
+			t.Errorf("event %s is not registered", name)
 		}
 	}
 }

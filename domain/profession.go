@@ -14,7 +14,7 @@ type ProfessionInfo struct {
 	Label string     `json:"label"`
 }
 
-// professions keeps the order of DESIGN §4, which is the order clients show.
+// professions keeps the order clients show.
 var professions = []ProfessionInfo{
 	{"frontend-developer", "Frontend Developer"},
 	{"backend-developer", "Backend Developer"},

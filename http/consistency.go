@@ -12,7 +12,7 @@ import (
 )
 
 const (
-	// maxFreshWait bounds how long a query waits for its projections (DESIGN §6).
+	// maxFreshWait bounds how long a query waits for its projections.
 	maxFreshWait = 3 * time.Second
 	freshPoll    = 10 * time.Millisecond
 )

@@ -130,7 +130,7 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 }
 
 // BenchmarkJoinQueueHTTP: POST /api/queue over a loopback port with 64 connections,
-// against a real PostgreSQL; DESIGN §8 asks ≥ 1 500 commands/s with p99 ≤ 50 ms.
+// against a real PostgreSQL; the target is ≥ 1 500 commands/s with p99 ≤ 50 ms.
 // Each iteration sends 6 000 joins: go test -run '^$' -bench JoinQueueHTTP -benchtime=1x ./http/
 func BenchmarkJoinQueueHTTP(b *testing.B) {
 	e := start(b, options{poolFromURL: testdb.NewDatabase(b) + "&pool_max_conns=" + strconv.Itoa(loadPool), config: func(c *config.Config) { c.RateLimitMax = 1 << 30 }})

@@ -2,7 +2,7 @@ package http
 
 import "github.com/gofiber/fiber/v2"
 
-// routes registers every route of DESIGN §6. Command routes are authenticated, rate
+// routes registers every route of the API. Command routes are authenticated, rate
 // limited and (POST) idempotent; query routes honour X-Min-Position for the
 // projections they read.
 func (s *server) routes(app *fiber.App) {

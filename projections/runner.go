@@ -266,4 +266,3 @@ func (r *Runner) recordError(ctx context.Context, p Projection, env eventstore.E
 		r.cfg.Logger.Error("record projection error", "projection", p.Name(), "err", err)
 	}
 }
-

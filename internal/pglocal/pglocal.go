@@ -135,8 +135,8 @@ func (s *Server) run(ctx context.Context, name string, args ...string) error {
 
 // prepareDir creates the data folder with the rights PostgreSQL insists on, owned by
 // the user the server runs as. As root, when that user cannot reach the folder (a
-// checkout under /root, say), the data goes to a folder of the same name's hash under
-// the system's temporary folder instead.
+// checkout inside a private home folder, say), the data goes to a folder named after
+// the path's hash under the system's temporary folder instead.
 func (s *Server) prepareDir() error {
 	if err := os.MkdirAll(filepath.Dir(s.dataDir), 0o755); err != nil {
 		return fmt.Errorf("data folder: %w", err)
