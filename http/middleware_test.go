@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/supermock/engine/internal/config"
 )
 
 func TestCORSAndSecurityHeaders(t *testing.T) {
@@ -168,5 +170,36 @@ func TestEveryLogLineNamesItsRequest(t *testing.T) {
 		if err := json.Unmarshal([]byte(line), &rec); err != nil || rec["request_id"] == "" || rec["request_id"] == nil {
 			t.Fatalf("log line without request id: %s", line)
 		}
+	}
+}
+
+// Before login the rate limit counts per client address: behind a trusted proxy that is
+// the X-Forwarded-For client, and an untrusted sender cannot pick its own address.
+func TestRateLimitCountsClientsBehindATrustedProxy(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name          string
+		trusted       []string
+		secondAllowed bool
+	}{
+		{"behind a trusted proxy", []string{"127.0.0.1"}, true},
+		{"the header of an untrusted sender is ignored", nil, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			e := start(t, options{config: func(c *config.Config) { c.RateLimitMax, c.TrustedProxies = 2, tc.trusted }})
+			login := func(id int64, client string) response {
+				return e.call("POST", "/api/auth/dev", "", map[string]any{"telegram_id": id, "username": "x"}, "X-Forwarded-For", client)
+			}
+			for i := range 2 {
+				wantStatus(t, login(int64(8100+i), "203.0.113.1"), 201)
+			}
+			wantError(t, login(8102, "203.0.113.1"), 429, "rate-limited")
+			second := login(8103, "203.0.113.2")
+			if allowed := second.status == 201; allowed != tc.secondAllowed {
+				t.Fatalf("another client's login: %s", second)
+			}
+		})
 	}
 }

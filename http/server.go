@@ -72,6 +72,12 @@ func New(d Deps) *fiber.App {
 		WriteTimeout:          30 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		ErrorHandler:          errorHandler(s.Logger),
+		// Behind a trusted proxy the client's address comes from X-Forwarded-For, so
+		// rate limits before login count per client, not per proxy.
+		ProxyHeader:             proxyHeader(s.Config.TrustedProxies),
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          s.Config.TrustedProxies,
+		EnableIPValidation:      true,
 	})
 	app.Use(requestid.New(requestid.Config{ContextKey: localRequestID}))
 	app.Use(s.observe)
@@ -169,4 +175,11 @@ func Serve(ctx context.Context, app *fiber.App, addr string) error {
 		return err
 	}
 	return nil
+}
+
+func proxyHeader(trusted []string) string {
+	if len(trusted) == 0 {
+		return ""
+	}
+	return fiber.HeaderXForwardedFor
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -37,6 +38,9 @@ type Config struct {
 	RateLimitMax      int
 	AdminTelegramIDs  []int64
 	InterviewDuration time.Duration
+	// TrustedProxies are the addresses (IPs or CIDR ranges) whose X-Forwarded-For is
+	// believed: behind them the client's address is taken from that header.
+	TrustedProxies []string
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in tests).
@@ -89,6 +93,13 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.AdminTelegramIDs = append(c.AdminTelegramIDs, id)
 	}
+	for _, field := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
+		if _, _, err := net.ParseCIDR(field); err != nil && net.ParseIP(field) == nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR range", field))
+			continue
+		}
+		c.TrustedProxies = append(c.TrustedProxies, field)
+	}
 	for key, raw := range map[string]string{"TELEGRAM_API_URL": c.TelegramAPIURL, "FRONTEND_URL": c.FrontendURL, "BACKEND_URL": c.BackendURL} {
 		if u, err := url.Parse(raw); raw != "" && (err != nil || u.Scheme == "" || u.Host == "") {
 			errs = append(errs, fmt.Errorf("%s must be an absolute URL, got %q", key, raw))
@@ -134,6 +145,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_max_requests", c.RateLimitMax),
 		slog.Any("admin_telegram_ids", c.AdminTelegramIDs),
 		slog.Duration("interview_duration", c.InterviewDuration),
+		slog.Any("trusted_proxies", c.TrustedProxies),
 	)
 }
 
