@@ -3,6 +3,8 @@ package http
 import (
 	"bufio"
 	"encoding/json"
+	"io"
+	"net"
 	"strings"
 	"time"
 
@@ -97,9 +99,10 @@ func (s *server) replay(c *fiber.Ctx) error {
 	}
 	c.Set(fiber.HeaderContentType, contentType)
 	log, requestID := s.logger(c), requestIDOf(c)
+	conn := c.Context().Conn()
 	// The stream outlives the handler (and its request context); it ends with the server.
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		res, err := projections.Replay(s.lifetime, s.Store.Log(), w, f, format)
+		res, err := projections.Replay(s.lifetime, s.Store.Log(), &renewingWriter{w: w, conn: conn}, f, format)
 		if err == nil {
 			log.Info("replay streamed", "events", res.Events, "last", res.Last.String())
 			return
@@ -112,6 +115,23 @@ func (s *server) replay(c *fiber.Ctx) error {
 		_ = w.Flush()
 	})
 	return nil
+}
+
+// renewingWriter moves the connection's write deadline on while a stream flows: the
+// server's write timeout is one deadline for a whole answer, and a replay of the full
+// history takes longer than that.
+type renewingWriter struct {
+	w     io.Writer
+	conn  net.Conn
+	renew time.Time
+}
+
+func (r *renewingWriter) Write(p []byte) (int, error) {
+	if now := time.Now(); now.After(r.renew) {
+		_ = r.conn.SetWriteDeadline(now.Add(writeTimeout))
+		r.renew = now.Add(writeTimeout / 2)
+	}
+	return r.w.Write(p)
 }
 
 func replayFilter(c *fiber.Ctx) (projections.ReplayFilter, string, error) {

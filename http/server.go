@@ -25,6 +25,8 @@ import (
 const (
 	// bodyLimit bounds every request body; a larger one is 413 body-too-large.
 	bodyLimit = 64 << 10
+	// writeTimeout bounds writing one answer; a stream renews it as it flows.
+	writeTimeout = 30 * time.Second
 	// requestTimeout bounds the work of one request, database calls included.
 	requestTimeout = 10 * time.Second
 	// minSecretLength is what production requires of JWT_SECRET.
@@ -69,7 +71,7 @@ func New(d Deps) *fiber.App {
 		DisableStartupMessage: true,
 		BodyLimit:             bodyLimit,
 		ReadTimeout:           10 * time.Second,
-		WriteTimeout:          30 * time.Second,
+		WriteTimeout:          writeTimeout,
 		IdleTimeout:           60 * time.Second,
 		ErrorHandler:          errorHandler(s.Logger),
 		// Behind a trusted proxy the client's address comes from X-Forwarded-For, so
