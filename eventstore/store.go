@@ -42,9 +42,6 @@ func New(pool *pgxpool.Pool, codec *Codec, logger watermill.LoggerAdapter) *Stor
 	return &Store{pool: pool, codec: codec, logger: logger}
 }
 
-// Codec is the store's event registry.
-func (s *Store) Codec() *Codec { return s.codec }
-
 // StreamAppend is what one append writes to one stream.
 type StreamAppend struct {
 	StreamID string
@@ -217,16 +214,6 @@ func (s *Store) streamVersions(ctx context.Context, streams []string) (map[strin
 		versions[stream] = v
 	}
 	return versions, rows.Err()
-}
-
-// StreamVersion returns the current version of a stream, 0 when it has no event.
-func (s *Store) StreamVersion(ctx context.Context, streamID string) (int64, error) {
-	var v int64
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(stream_version), 0) FROM `+eventsTable+` WHERE stream_id = $1`, streamID).Scan(&v)
-	if err != nil {
-		return 0, fmt.Errorf("version of %s: %w", streamID, err)
-	}
-	return v, nil
 }
 
 // returningExec runs the publisher's insert as a query, to read back the position of

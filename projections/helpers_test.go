@@ -98,7 +98,7 @@ func (e env) waitCaughtUp(t testing.TB, ps []Projection, timeout time.Duration) 
 		}
 		behind := ""
 		for _, p := range ps {
-			pos, err := groupPosition(ctx, e.pool, Group(p.Name()))
+			pos, err := e.store.GroupPosition(ctx, Group(p.Name()))
 			if err != nil {
 				t.Fatal(err)
 			}

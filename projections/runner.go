@@ -56,19 +56,8 @@ type Runner struct {
 	cfg         RunnerConfig
 	pool        *pgxpool.Pool
 
-	mu     sync.Mutex
-	health map[string]Health
-
 	// failHook runs after an event's changes, inside its savepoint (tests inject failures).
 	failHook func(ctx context.Context, tx pgx.Tx, p Projection, env eventstore.Envelope) error
-}
-
-// Health is what the runner knows about a projection that the database does not.
-type Health struct {
-	Running       bool
-	LastError     string
-	ErrorPosition string
-	Failures      int // consecutive
 }
 
 func NewRunner(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, projections []Projection, cfg RunnerConfig) (*Runner, error) {
@@ -91,7 +80,7 @@ func NewRunner(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store,
 	if err != nil {
 		return nil, err
 	}
-	return &Runner{store: store, projections: projections, schema: s, cfg: cfg, pool: pool, health: map[string]Health{}}, nil
+	return &Runner{store: store, projections: projections, schema: s, cfg: cfg, pool: pool}, nil
 }
 
 // Run applies events until ctx ends; a batch in flight then is rolled back and read
@@ -109,28 +98,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
-// Health reports the runner's view of each projection.
-func (r *Runner) Health() map[string]Health {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	out := make(map[string]Health, len(r.health))
-	for k, v := range r.health {
-		out[k] = v
-	}
-	return out
-}
-
-func (r *Runner) setHealth(name string, f func(*Health)) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	h := r.health[name]
-	f(&h)
-	r.health[name] = h
-}
-
 func (r *Runner) run(ctx context.Context, p Projection) {
-	r.setHealth(p.Name(), func(h *Health) { h.Running = true })
-	defer r.setHealth(p.Name(), func(h *Health) { h.Running = false })
 	var backoff time.Duration
 	for ctx.Err() == nil {
 		err := r.consume(ctx, p)
@@ -170,7 +138,7 @@ func (r *Runner) consume(ctx context.Context, p Projection) error {
 		for range msgs {
 		}
 	}
-	failures, healthy := 0, false
+	failures := 0
 	for {
 		var msg *message.Message
 		select {
@@ -185,18 +153,12 @@ func (r *Runner) consume(ctx context.Context, p Projection) error {
 		}
 		env, err := r.handle(msg, p)
 		if err == nil {
-			if !healthy {
-				r.setHealth(p.Name(), func(h *Health) { *h = Health{Running: true} })
-			}
-			failures, healthy = 0, true
+			failures = 0
 			msg.Ack()
 			continue
 		}
-		failures, healthy = failures+1, false
+		failures++
 		err = fmt.Errorf("projection %s, event %s at %s: %w", p.Name(), env.EventType, env.Position, err)
-		r.setHealth(p.Name(), func(h *Health) {
-			h.LastError, h.ErrorPosition, h.Failures = err.Error(), env.Position.String(), h.Failures+1
-		})
 		if failures < r.cfg.Attempts {
 			msg.Nack() // resent at once, in the same transaction
 			continue

@@ -152,6 +152,9 @@ func (c Config) LogValue() slog.Value {
 // duration accepts a Go duration ("90m") or a whole number of minutes ("90").
 func duration(s string) (time.Duration, error) {
 	if n, err := strconv.Atoi(s); err == nil {
+		if n <= 0 {
+			return 0, fmt.Errorf("%q is not a positive duration", s)
+		}
 		return time.Duration(n) * time.Minute, nil
 	}
 	d, err := time.ParseDuration(s)
