@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -115,14 +116,37 @@ func deref(t *time.Time) time.Time {
 }
 
 // Collector exports the projections' status as Prometheus gauges, read from the
-// database at each scrape.
+// database at most every five seconds: counting the lag costs queries, and /metrics is
+// open to whoever can reach it.
 type Collector struct {
 	pool        *pgxpool.Pool
 	projections []Projection
+
+	ttl    time.Duration // how long one reading serves scrapes
+	mu     sync.Mutex
+	cached []Status
+	readAt time.Time
+}
+
+// statuses reads the status, or returns a reading younger than the collector's ttl.
+func (c *Collector) statuses() ([]Status, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cached != nil && time.Since(c.readAt) < c.ttl {
+		return c.cached, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	statuses, err := Statuses(ctx, c.pool, c.projections)
+	if err != nil {
+		return nil, err
+	}
+	c.cached, c.readAt = statuses, time.Now()
+	return statuses, nil
 }
 
 func NewCollector(pool *pgxpool.Pool, ps []Projection) *Collector {
-	return &Collector{pool: pool, projections: ps}
+	return &Collector{pool: pool, projections: ps, ttl: 5 * time.Second}
 }
 
 var (
@@ -149,9 +173,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c *Collector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	statuses, err := Statuses(ctx, c.pool, c.projections)
+	statuses, err := c.statuses()
 	if err != nil {
 		ch <- prometheus.NewInvalidMetric(descLagEvents, err)
 		return

@@ -32,7 +32,9 @@ func TestStatusShowsPositionAndLagAndTheGaugesFollow(t *testing.T) {
 		}
 	}
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(NewCollector(e.pool, All()))
+	collector := NewCollector(e.pool, All())
+	collector.ttl = 0 // every scrape reads anew: the test looks at the lag before and after
+	reg.MustRegister(collector)
 	if got := testutil.CollectAndCount(reg, "supermock_projection_lag_events"); got != len(All()) {
 		t.Errorf("%d lag gauges, want %d", got, len(All()))
 	}
