@@ -49,7 +49,9 @@ func conformancePubSub(t *testing.T, pool *pgxpool.Pool, group string) (message.
 	if err != nil {
 		t.Fatal(err)
 	}
+	noDeadline := time.Duration(0) // as the engine's subscribers run
 	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{
+		AckDeadline:      &noDeadline,
 		ConsumerGroup:    group,
 		PollInterval:     time.Millisecond,
 		ResendInterval:   5 * time.Millisecond,
