@@ -25,6 +25,8 @@ type rebuildProgress struct {
 	Position  string     `json:"position"`
 	Done      int64      `json:"done"`
 	Total     int64      `json:"total"`
+	Rate      float64    `json:"events_per_second"`
+	ETA       float64    `json:"eta_seconds"`
 	StartedAt *time.Time `json:"started_at"`
 	UpdatedAt *time.Time `json:"updated_at"`
 }
@@ -78,7 +80,7 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 			LagEvents: st.LagEvents, LagSeconds: st.LagSeconds, LastError: st.LastError, ErrorPosition: st.ErrorPosition}
 		if r := st.Rebuild; r != nil {
 			out[i].Rebuild = &rebuildProgress{Running: r.Running, Position: r.Position, Done: r.Done, Total: r.Total,
-				StartedAt: timeOrNil(r.StartedAt), UpdatedAt: timeOrNil(r.UpdatedAt)}
+				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: timeOrNil(r.StartedAt), UpdatedAt: timeOrNil(r.UpdatedAt)}
 		}
 	}
 	return c.JSON(projectionsResponse{Projections: out})

@@ -38,6 +38,23 @@ type RebuildStatus struct {
 	UpdatedAt   time.Time
 }
 
+// Rate is the rebuild's speed so far, in events per second.
+func (r RebuildStatus) Rate() float64 {
+	if took := r.UpdatedAt.Sub(r.StartedAt).Seconds(); took > 0 {
+		return float64(r.Done) / took
+	}
+	return 0
+}
+
+// ETA is how long the rest will take at that speed; 0 when done or not yet known.
+func (r RebuildStatus) ETA() time.Duration {
+	rate := r.Rate()
+	if rate == 0 || r.Done >= r.Total {
+		return 0
+	}
+	return time.Duration(float64(r.Total-r.Done) / rate * float64(time.Second))
+}
+
 // lagCap bounds the count of events behind, so a status call stays cheap on a log a
 // new projection has not read yet.
 const lagCap = 10_000_000

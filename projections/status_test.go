@@ -73,3 +73,15 @@ func TestStatusShowsPositionAndLagAndTheGaugesFollow(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+func TestRebuildRateAndETA(t *testing.T) {
+	t.Parallel()
+	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	r := RebuildStatus{Running: true, Done: 250_000, Total: 1_000_000, StartedAt: start, UpdatedAt: start.Add(5 * time.Second)}
+	if r.Rate() != 50_000 || r.ETA() != 15*time.Second {
+		t.Fatalf("a quarter done in 5 s: %v events/s, ETA %s; want 50000 and 15s", r.Rate(), r.ETA())
+	}
+	if fresh := (RebuildStatus{Total: 10, StartedAt: start, UpdatedAt: start}); fresh.Rate() != 0 || fresh.ETA() != 0 {
+		t.Fatalf("a rebuild that has not begun: %v, %s", fresh.Rate(), fresh.ETA())
+	}
+}
