@@ -19,6 +19,9 @@ const (
 	admin
 )
 
+// String names the access in the document's x-access extension.
+func (a access) String() string { return [...]string{"public", "user", "admin"}[a] }
+
 // operation documents one route. The route table in routes.go registers handlers, this
 // one describes them; a test holds the two equal.
 type operation struct {
@@ -187,6 +190,7 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 		status = fiber.StatusOK
 	}
 	responses := map[string]any{strconv.Itoa(status): ok}
+	o["x-access"] = op.access.String()
 	refusals := append([]int{500}, op.refusals...)
 	if op.access != public {
 		refusals = append(refusals, 401)

@@ -69,3 +69,44 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 		}
 	}
 }
+
+// Who may call each route is what the document says: a route documented for users
+// refuses a request without a session, one for admins refuses a user, and a public one
+// needs no session.
+func TestRoutesGuardWhatTheDocumentSays(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{})
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Access string `json:"x-access"`
+		} `json:"paths"`
+	}
+	e.call("GET", "/api/openapi.json", "", nil).json(t, &doc)
+	someone := e.loginDev(9901)
+	param := regexp.MustCompile(`\{[a-z]+\}`)
+	checked := map[string]int{}
+	for path, ops := range doc.Paths {
+		concrete := param.ReplaceAllString(path, "01a21cb3-51d9-7175-a9c5-c1e662ac8261")
+		for method, op := range ops {
+			method = strings.ToUpper(method)
+			anonymous := e.call(method, concrete, "", nil)
+			switch op.Access {
+			case "public":
+				if anonymous.status == 401 {
+					t.Errorf("%s %s is documented public but asks for a session", method, path)
+				}
+			case "user":
+				wantError(t, anonymous, 401, "unauthorized")
+			case "admin":
+				wantError(t, anonymous, 401, "unauthorized")
+				wantError(t, e.call(method, concrete, someone.Token, nil), 403, "forbidden")
+			default:
+				t.Errorf("%s %s documents access %q", method, path, op.Access)
+			}
+			checked[op.Access]++
+		}
+	}
+	if checked["public"] == 0 || checked["user"] < 10 || checked["admin"] < 4 {
+		t.Fatalf("routes checked by access: %v", checked)
+	}
+}
