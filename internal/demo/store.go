@@ -23,6 +23,7 @@ type memStore struct {
 	inTx       int
 	flushEvery int
 	events     int
+	broken     error // the failure that ended the history
 }
 
 func newMemStore(pool *pgxpool.Pool, flushEvery int) (*memStore, error) {
@@ -39,6 +40,9 @@ func (s *memStore) Load(_ context.Context, stream string) ([]domain.Event, int64
 }
 
 func (s *memStore) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
+	if s.broken != nil {
+		return "", s.broken
+	}
 	n := 0
 	for _, c := range changes {
 		if got := int64(len(s.streams[c.Stream])); got != c.Expected {
@@ -55,9 +59,12 @@ func (s *memStore) Append(ctx context.Context, meta domain.Meta, changes ...doma
 	}
 	pos, err := s.log.AppendTx(ctx, s.tx, meta, changes...)
 	if err != nil {
+		// The events since the last flush are gone from the log but not from memory:
+		// this store serves nothing more.
 		_ = s.tx.Rollback(ctx)
 		s.tx = nil
-		return "", err
+		s.broken = fmt.Errorf("the demo history stopped: %w", err)
+		return "", s.broken
 	}
 	for _, c := range changes {
 		s.streams[c.Stream] = append(s.streams[c.Stream], c.Events...)
