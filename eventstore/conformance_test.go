@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -62,7 +63,46 @@ func conformancePubSub(t *testing.T, pool *pgxpool.Pool, group string) (message.
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pub, sub
+	return pub, &closesItsChannels{Subscriber: sub, done: make(chan struct{})}
+}
+
+// closesItsChannels makes Close return only once every channel Subscribe handed out is
+// closed. watermill-sql closes a subscription's channel just after the goroutine that
+// Close waits for has ended, and the suite looks at the channel at once; without this
+// the suite fails now and then on that ordering, which is the library's, not the log's.
+type closesItsChannels struct {
+	message.Subscriber
+	done     chan struct{}
+	closing  sync.Once
+	channels sync.WaitGroup
+}
+
+func (s *closesItsChannels) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	in, err := s.Subscriber.Subscribe(ctx, topic)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan *message.Message)
+	s.channels.Add(1)
+	go func() {
+		defer s.channels.Done()
+		defer close(out)
+		for msg := range in {
+			select {
+			case out <- msg:
+			case <-s.done:
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (s *closesItsChannels) Close() error {
+	s.closing.Do(func() { close(s.done) })
+	err := s.Subscriber.Close()
+	s.channels.Wait()
+	return err
 }
 
 // The conformance tables come from the adapter, the engine's table from migrations:
