@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,32 +15,46 @@ import (
 // the group's offset: what it writes and the offset commit together.
 type Handler func(ctx context.Context, tx pgx.Tx, env Envelope) error
 
+// ErrPaused is what onError hears when a consumer gives its batch up: the envelope is
+// the event that failed (empty when subscribing failed), and the consumer resumes after
+// a backoff.
+var ErrPaused = errors.New("consumer paused")
+
 // Consume runs handle for every event after the group's offset, in log order, until ctx
 // ends. Each event runs in a savepoint: a failed attempt leaves nothing behind, and the
 // event is offered again at once, in the same batch. After cfg.Attempts failures in a
 // row the batch is given up (rolled back, so its transaction stops holding back every
-// other reader of the log) and taken up again after a backoff of 1 s doubling to a
-// minute. So each event is applied exactly once and none is ever skipped; onError hears
-// of every failed attempt, to log it and to show a stuck group.
+// other reader of the log) and taken up again after a backoff of 1 s doubling to
+// cfg.MaxBackoff. So each event is applied exactly once and none is ever skipped;
+// onError hears of every failed attempt and of every pause (ErrPaused).
 //
 // When ctx ends, Consume stops between two events. The subscriber's own context is
 // never cancelled under a running handler, since the subscriber would then end its
 // batch transaction while the handler still writes in it.
 func (s *Store) Consume(ctx context.Context, cfg SubscriberConfig, handle Handler, onError func(Envelope, error)) error {
+	return s.ConsumeAtomic(ctx, cfg, func(ctx context.Context, tx pgx.Tx, env Envelope) error {
+		return pgx.BeginFunc(ctx, tx, func(savepoint pgx.Tx) error { return handle(ctx, savepoint, env) })
+	}, onError)
+}
+
+// ConsumeAtomic is Consume for a handler that undoes its own failed attempts in the
+// subscriber's transaction (the projections pipeline their savepoint with their writes,
+// one round trip per event).
+func (s *Store) ConsumeAtomic(ctx context.Context, cfg SubscriberConfig, apply Handler, onError func(Envelope, error)) error {
 	if onError == nil {
 		onError = func(Envelope, error) {}
 	}
 	var backoff time.Duration
 	for {
-		progressed, err := s.consumeOnce(ctx, cfg, handle, onError)
+		progressed, failed, err := s.consumeOnce(ctx, cfg, apply, onError)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		if progressed {
 			backoff = 0
 		}
-		backoff = min(max(2*backoff, time.Second), time.Minute)
-		onError(Envelope{}, fmt.Errorf("consumer %s paused for %s: %w", cfg.ConsumerGroup, backoff, err))
+		backoff = min(max(2*backoff, time.Second), cfg.maxBackoff())
+		onError(failed, fmt.Errorf("%w: %s for %s: %w", ErrPaused, cfg.ConsumerGroup, backoff, err))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -49,18 +64,18 @@ func (s *Store) Consume(ctx context.Context, cfg SubscriberConfig, handle Handle
 }
 
 // consumeOnce runs one subscription until ctx ends or an event fails cfg.Attempts
-// times in a row, and says whether any event was applied.
-func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, handle Handler, onError func(Envelope, error)) (bool, error) {
+// times in a row; it says whether any event was applied, and which one failed.
+func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, apply Handler, onError func(Envelope, error)) (bool, Envelope, error) {
 	sub, err := s.Subscriber(cfg)
 	if err != nil {
-		return false, err
+		return false, Envelope{}, err
 	}
 	defer sub.Close()
 	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
 	messages, err := sub.Subscribe(subCtx, Topic)
 	if err != nil {
-		return false, fmt.Errorf("subscribe %s: %w", cfg.ConsumerGroup, err)
+		return false, Envelope{}, fmt.Errorf("subscribe %s: %w", cfg.ConsumerGroup, err)
 	}
 	// Ending the subscription between two events rolls back what the batch has not
 	// committed; those events come again.
@@ -75,15 +90,15 @@ func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, handle Ha
 		select {
 		case <-ctx.Done():
 			stop()
-			return progressed, ctx.Err()
+			return progressed, Envelope{}, ctx.Err()
 		case msg = <-messages:
 		}
 		if msg == nil {
-			return progressed, fmt.Errorf("the subscription of %s ended", cfg.ConsumerGroup)
+			return progressed, Envelope{}, fmt.Errorf("the subscription of %s ended", cfg.ConsumerGroup)
 		}
 		env, err := EnvelopeFromMessage(msg)
 		if err == nil {
-			err = applyInSavepoint(msg, env, handle)
+			err = applyInTx(msg, env, apply)
 		}
 		if err == nil {
 			progressed, failures = true, 0
@@ -96,17 +111,17 @@ func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, handle Ha
 			continue
 		}
 		stop()
-		return progressed, fmt.Errorf("event %s at %s failed %d times: %w", env.EventType, env.Position, failures, err)
+		return progressed, env, fmt.Errorf("event %s at %s failed %d times: %w", env.EventType, env.Position, failures, err)
 	}
 }
 
-func applyInSavepoint(msg *message.Message, env Envelope, handle Handler) error {
+func applyInTx(msg *message.Message, env Envelope, apply Handler) error {
 	ctx := msg.Context()
 	tx, err := SubscriberTx(ctx)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", env.EventID, err)
 	}
-	return pgx.BeginFunc(ctx, tx, func(savepoint pgx.Tx) error { return handle(ctx, savepoint, env) })
+	return apply(ctx, tx, env)
 }
 
 // SubscriberTx is the subscriber's transaction a message was delivered in, from the

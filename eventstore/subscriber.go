@@ -23,6 +23,15 @@ type SubscriberConfig struct {
 	// Attempts is how many times Consume tries an event in one batch before it gives
 	// the batch up and backs off (default 3).
 	Attempts int
+	// MaxBackoff bounds Consume's wait between two batches given up (default 1 min).
+	MaxBackoff time.Duration
+}
+
+func (c SubscriberConfig) maxBackoff() time.Duration {
+	if c.MaxBackoff <= 0 {
+		return time.Minute
+	}
+	return c.MaxBackoff
 }
 
 func (c SubscriberConfig) attempts() int {

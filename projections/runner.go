@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -67,12 +66,6 @@ func NewRunner(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store,
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 50
 	}
-	if cfg.Attempts <= 0 {
-		cfg.Attempts = 3
-	}
-	if cfg.MaxBackoff <= 0 {
-		cfg.MaxBackoff = time.Minute
-	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -91,108 +84,43 @@ func (r *Runner) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r.run(ctx, p)
+			_ = r.store.ConsumeAtomic(ctx, eventstore.SubscriberConfig{
+				ConsumerGroup: Group(p.Name()), PollInterval: r.cfg.PollInterval, BatchSize: r.cfg.BatchSize,
+				Attempts: r.cfg.Attempts, MaxBackoff: r.cfg.MaxBackoff,
+			}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+				return r.apply(ctx, tx, p, env)
+			}, func(env eventstore.Envelope, err error) {
+				if !errors.Is(err, eventstore.ErrPaused) {
+					return // retried at once, in the same transaction
+				}
+				r.cfg.Logger.Error("projection stalled", "projection", p.Name(), "err", err)
+				if env.EventID != "" { // the batch is rolled back: its checkpoint row is free
+					r.recordError(context.WithoutCancel(ctx), p, env, err)
+				}
+			})
 		}()
 	}
 	wg.Wait()
 	return nil
 }
 
-func (r *Runner) run(ctx context.Context, p Projection) {
-	var backoff time.Duration
-	for ctx.Err() == nil {
-		err := r.consume(ctx, p)
-		if ctx.Err() != nil {
-			return
-		}
-		backoff = min(max(2*backoff, time.Second), r.cfg.MaxBackoff)
-		r.cfg.Logger.Error("projection stalled", "projection", p.Name(), "err", err, "retry_in", backoff)
-		select {
-		case <-ctx.Done():
-		case <-time.After(backoff):
-		}
-	}
-}
-
-// consume subscribes and applies events until ctx ends or an event fails Attempts
-// times in a row; then it gives the batch up and returns the error.
-func (r *Runner) consume(ctx context.Context, p Projection) error {
-	sub, err := r.store.Subscriber(eventstore.SubscriberConfig{
-		ConsumerGroup: Group(p.Name()), PollInterval: r.cfg.PollInterval, BatchSize: r.cfg.BatchSize,
-	})
-	if err != nil {
-		return err
-	}
-	defer sub.Close()
-	// The subscription is ended only between two events: the subscriber, once its
-	// context ends, goes on with the batch's transaction, which must not still be in a
-	// handler's hands then.
-	subCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancel()
-	msgs, err := sub.Subscribe(subCtx, eventstore.Topic)
-	if err != nil {
-		return fmt.Errorf("subscribe %s: %w", p.Name(), err)
-	}
-	stop := func() {
-		cancel()
-		for range msgs {
-		}
-	}
-	failures := 0
-	for {
-		var msg *message.Message
-		select {
-		case <-ctx.Done():
-			stop()
-			return ctx.Err()
-		case m, ok := <-msgs:
-			if !ok {
-				return fmt.Errorf("subscription of %s ended", p.Name())
-			}
-			msg = m
-		}
-		env, err := r.handle(msg, p)
-		if err == nil {
-			failures = 0
-			msg.Ack()
-			continue
-		}
-		failures++
-		err = fmt.Errorf("projection %s, event %s at %s: %w", p.Name(), env.EventType, env.Position, err)
-		if failures < r.cfg.Attempts {
-			msg.Nack() // resent at once, in the same transaction
-			continue
-		}
-		// Ending the subscription rolls the batch back without acking this event.
-		stop()
-		r.recordError(context.WithoutCancel(ctx), p, env, err)
-		return err
-	}
-}
-
-// handle applies one event in the subscriber's transaction, inside a savepoint, so a
-// failed attempt leaves nothing behind for the next one.
-func (r *Runner) handle(msg *message.Message, p Projection) (eventstore.Envelope, error) {
-	env, err := eventstore.EnvelopeFromMessage(msg)
-	if err != nil || !p.Handles(env.EventType) {
-		return env, err
-	}
-	ctx := msg.Context()
-	tx, err := eventstore.SubscriberTx(ctx)
-	if err != nil {
-		return env, err
+// apply applies one event in the subscriber's transaction, inside a savepoint sent in
+// the same round trip as its writes, so a failed attempt leaves nothing behind.
+func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, env eventstore.Envelope) error {
+	if !p.Handles(env.EventType) {
+		return nil
 	}
 	event, err := r.store.Decode(env)
 	if err != nil {
-		return env, err
+		return err
 	}
 	var c Changes
 	if err := p.Project(env, event, &c); err != nil {
-		return env, err
+		return err
 	}
 	stmts, err := r.schema.plan(c.ops, live)
 	if err != nil {
-		return env, err
+		return err
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SAVEPOINT projection_event`)
@@ -213,8 +141,9 @@ func (r *Runner) handle(msg *message.Message, p Projection) (eventstore.Envelope
 		if _, rbErr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT projection_event`); rbErr != nil {
 			err = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
 		}
+		err = fmt.Errorf("projection %s, event %s at %s: %w", p.Name(), env.EventType, env.Position, err)
 	}
-	return env, err
+	return err
 }
 
 // recordError leaves a stalled projection's error where every replica's status sees it.
