@@ -69,3 +69,17 @@ func WaitConsumed(t testing.TB, store *eventstore.Store, groups ...string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// Eventually polls cond until it holds and fails the test if it still does not after
+// timeout. The timeout is a bound for a stuck test, never a measure of speed: pick it
+// far above what the slowest machine needs.
+func Eventually(t testing.TB, timeout time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("the condition did not hold within %s", timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -13,21 +13,14 @@ import (
 	"github.com/supermock/engine/projections/matchmaker"
 )
 
-// settableClock is a clock the test moves by hand.
-type settableClock struct{ now atomic.Pointer[time.Time] }
-
-func (c *settableClock) Now() time.Time  { return *c.now.Load() }
-func (c *settableClock) Set(t time.Time) { c.now.Store(&t) }
-
 func TestExpiryFollowsTheWindowNotTheAgeAndHappensOnce(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	w := newWorld(t)
 	users := w.register(t, 2)
-	fake := &settableClock{}
 	start := time.Now().UTC().Truncate(time.Minute)
-	fake.Set(start)
+	fake := testdb.NewClock(start)
 	svc, err := domain.NewService(w.store, domain.Config{Clock: fake})
 	if err != nil {
 		t.Fatal(err)

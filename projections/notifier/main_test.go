@@ -21,17 +21,11 @@ func TestMain(m *testing.M) { testdb.Main(m) }
 
 const testToken = "123456:TEST-token"
 
-// settableClock is the domain's clock, moved by hand to reach reminders.
-type settableClock struct{ now atomic.Pointer[time.Time] }
-
-func (c *settableClock) Now() time.Time  { return *c.now.Load() }
-func (c *settableClock) Set(t time.Time) { c.now.Store(&t) }
-
 // world is one test's database, domain service, clock and fake Telegram.
 type world struct {
 	t     *testing.T
 	store *eventlog.Store
-	clock *settableClock
+	clock *testdb.Clock // the domain's clock, moved by hand to reach reminders
 	svc   *domain.Service
 	tg    *fakeTelegram
 	start time.Time // the clock's first reading, on the hour
@@ -43,9 +37,8 @@ func newWorld(t *testing.T) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, store: store, clock: &settableClock{}, tg: newFakeTelegram(t),
-		start: time.Now().UTC().Truncate(time.Hour)}
-	w.clock.Set(w.start)
+	start := time.Now().UTC().Truncate(time.Hour)
+	w := &world{t: t, store: store, clock: testdb.NewClock(start), tg: newFakeTelegram(t), start: start}
 	if w.svc, err = domain.NewService(store, domain.Config{Clock: w.clock}); err != nil {
 		t.Fatal(err)
 	}
