@@ -50,7 +50,7 @@ var (
 	errTokenExpired      = newError(fiber.StatusUnauthorized, "token-expired", "the session has expired: log in again")
 	errTokenInvalid      = newError(fiber.StatusUnauthorized, "token-invalid", "the session token is invalid")
 	errTelegramHash      = newError(fiber.StatusUnauthorized, "telegram-hash-invalid", "the Telegram data is not signed by our bot")
-	errTelegramStale     = newError(fiber.StatusUnauthorized, "telegram-auth-expired", "the Telegram login is older than 24 hours: log in again")
+	errTelegramStale     = newError(fiber.StatusUnauthorized, "telegram-auth-expired", "the Telegram login is too old or dated in the future: log in again")
 	errTelegramDisabled  = newError(fiber.StatusServiceUnavailable, "telegram-disabled", "Telegram login is not configured on this server (no TELEGRAM_TOKEN)")
 	errForbidden         = newError(fiber.StatusForbidden, "forbidden", "admins only")
 	errNotFound          = newError(fiber.StatusNotFound, "not-found", "no such route")

@@ -41,8 +41,8 @@ type sessionUser struct {
 	Timezone      string `json:"timezone"`
 }
 
-// loginWidget takes the fields of the Telegram Login Widget as a flat JSON object.
-// Every field is covered by the hash, so unknown fields are kept, not refused.
+// loginWidget takes the fields of the Telegram Login Widget as a flat JSON object;
+// auth.VerifyWidget refuses any field the widget does not sign.
 func (s *server) loginWidget(c *fiber.Ctx) error {
 	if s.Config.TelegramToken == "" {
 		return errTelegramDisabled
@@ -67,7 +67,7 @@ func (s *server) loginWidget(c *fiber.Ctx) error {
 			return invalidField(k, "must be a string or a number")
 		}
 	}
-	who, err := auth.VerifyWidget(fields, s.Config.TelegramToken, s.Now())
+	who, err := auth.VerifyWidget(fields, s.Config.TelegramToken, s.Now(), s.Config.TelegramAuthMaxAge)
 	if err != nil {
 		return err
 	}

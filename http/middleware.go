@@ -101,7 +101,7 @@ func (s *server) limit() fiber.Handler {
 			if sess, ok := c.Locals(localSession).(session); ok {
 				return "user:" + sess.UserID.String()
 			}
-			return "ip:" + c.IP()
+			return "ip:" + s.clientIP(c)
 		},
 		LimitReached: func(*fiber.Ctx) error { return errRateLimited },
 	})

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/http/auth"
 	"github.com/supermock/engine/internal/config"
 	"github.com/supermock/engine/internal/eventlog"
 )
@@ -51,6 +52,7 @@ type server struct {
 	Deps
 	secret  []byte
 	admins  map[int64]bool
+	proxies proxies
 	metrics *metrics
 	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
 	lifetime   context.Context
@@ -74,12 +76,10 @@ func New(d Deps) *fiber.App {
 		WriteTimeout:          writeTimeout,
 		IdleTimeout:           60 * time.Second,
 		ErrorHandler:          errorHandler(s.Logger),
-		// Behind a trusted proxy the client's address comes from X-Forwarded-For, so
-		// rate limits before login count per client, not per proxy.
-		ProxyHeader:             proxyHeader(s.Config.TrustedProxies),
+		// fiber believes the left-most X-Forwarded-For entry, the one a client writes:
+		// the client's address is clientIP's, and c.IP() is the peer's.
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          s.Config.TrustedProxies,
-		EnableIPValidation:      true,
 	})
 	app.Use(requestid.New(requestid.Config{ContextKey: localRequestID}))
 	app.Use(s.observe)
@@ -118,7 +118,10 @@ func newServer(d Deps) (*server, error) {
 		secret = make([]byte, minSecretLength)
 		_, _ = rand.Read(secret)
 	}
-	var err error
+	trusted, err := parseProxies(d.Config.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
+	}
 	if d.Store == nil {
 		if d.Store, err = eventlog.New(d.Pool); err != nil {
 			return nil, err
@@ -137,7 +140,7 @@ func newServer(d Deps) (*server, error) {
 		admins[id] = true
 	}
 	lifetime, stop := context.WithCancel(context.Background())
-	return &server{Deps: d, secret: secret, admins: admins, metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
+	return &server{Deps: d, secret: secret, admins: admins, proxies: trusted, metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
 }
 
 // withDefaults fills what a zero Config (tests, tools) leaves out, as config.Load would.
@@ -153,6 +156,9 @@ func withDefaults(c config.Config) config.Config {
 	}
 	if c.InterviewDuration <= 0 {
 		c.InterviewDuration = domain.DefaultInterviewDuration
+	}
+	if c.TelegramAuthMaxAge <= 0 {
+		c.TelegramAuthMaxAge = auth.WidgetMaxAge
 	}
 	return c
 }
@@ -177,11 +183,4 @@ func Serve(ctx context.Context, app *fiber.App, addr string) error {
 		return err
 	}
 	return nil
-}
-
-func proxyHeader(trusted []string) string {
-	if len(trusted) == 0 {
-		return ""
-	}
-	return fiber.HeaderXForwardedFor
 }

@@ -66,7 +66,7 @@ func TestWidget(t *testing.T) {
 	if hex.EncodeToString(m.Sum(nil)) != f["hash"] {
 		t.Fatal("SignWidget disagrees with Telegram's algorithm")
 	}
-	who, err := auth.VerifyWidget(f, botToken, now)
+	who, err := auth.VerifyWidget(f, botToken, now, 2*time.Hour)
 	if err != nil || who.ID != 777 || who.Username != "ada" || who.FirstName != "Ada" {
 		t.Fatalf("valid payload: %+v %v", who, err)
 	}
@@ -85,16 +85,16 @@ func TestWidget(t *testing.T) {
 		{"tampered id", tampered, botToken, auth.ErrHashInvalid},
 		{"added field", extra, botToken, auth.ErrHashInvalid},
 		{"other bot", widgetFields(now), "999:other", auth.ErrHashInvalid},
-		{"stale", widgetFields(now.Add(-auth.MaxAge - time.Second)), botToken, auth.ErrAuthDateStale},
+		{"stale", widgetFields(now.Add(-2*time.Hour - time.Second)), botToken, auth.ErrAuthDateStale},
 		{"future", widgetFields(now.Add(2 * time.Minute)), botToken, auth.ErrAuthDateStale},
 	}
 	for _, tc := range cases {
-		if _, err := auth.VerifyWidget(tc.fields, tc.token, now); !errors.Is(err, tc.want) {
+		if _, err := auth.VerifyWidget(tc.fields, tc.token, now, 2*time.Hour); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}
 	var fe *auth.FieldError
-	if _, err := auth.VerifyWidget(noHash, botToken, now); !errors.As(err, &fe) || fe.Field != "hash" {
+	if _, err := auth.VerifyWidget(noHash, botToken, now, 2*time.Hour); !errors.As(err, &fe) || fe.Field != "hash" {
 		t.Errorf("no hash: %v", err)
 	}
 }
@@ -116,7 +116,7 @@ func TestWebApp(t *testing.T) {
 	if _, err := auth.VerifyWebApp(strings.Split(initData, "hash=")[0]+"hash="+widgetHash, botToken, now); !errors.Is(err, auth.ErrHashInvalid) {
 		t.Errorf("widget key used for WebApp: %v", err)
 	}
-	if _, err := auth.VerifyWebApp(initData, botToken, now.Add(auth.MaxAge+time.Hour)); !errors.Is(err, auth.ErrAuthDateStale) {
+	if _, err := auth.VerifyWebApp(initData, botToken, now.Add(auth.WebAppMaxAge+time.Hour)); !errors.Is(err, auth.ErrAuthDateStale) {
 		t.Errorf("stale: %v", err)
 	}
 }

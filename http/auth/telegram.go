@@ -17,7 +17,7 @@ import (
 var (
 	// ErrHashInvalid is a payload whose hash does not match: forged or tampered with.
 	ErrHashInvalid = errors.New("telegram hash does not match the data")
-	// ErrAuthDateStale is a payload older than MaxAge, or dated in the future.
+	// ErrAuthDateStale is a payload older than its bound, or dated in the future.
 	ErrAuthDateStale = errors.New("telegram auth_date is too old or in the future")
 )
 
@@ -30,11 +30,21 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 const (
-	// MaxAge is how old a signed Telegram payload may be.
-	MaxAge = 24 * time.Hour
+	// WidgetMaxAge is how old a Login Widget payload may be unless TELEGRAM_AUTH_MAX_AGE
+	// says otherwise: one that leaks (a log, a proxy) is replayable only this long.
+	WidgetMaxAge = time.Hour
+	// WebAppMaxAge is how old a WebApp's initData may be: Telegram signs it once when
+	// the app opens, and a user keeps the app open for long.
+	WebAppMaxAge = 24 * time.Hour
 	// clockSkew tolerates a Telegram clock slightly ahead of ours.
 	clockSkew = time.Minute
 )
+
+// widgetFields are the fields Telegram's Login Widget signs; anything else in a payload
+// is refused, so no field of the data check string can be smuggled in or re-split.
+var widgetFields = map[string]bool{
+	"id": true, "first_name": true, "last_name": true, "username": true, "photo_url": true, "auth_date": true, "hash": true,
+}
 
 // Identity is the Telegram user a verified payload speaks for.
 type Identity struct {
@@ -45,11 +55,21 @@ type Identity struct {
 	PhotoURL  string `json:"photo_url"`
 }
 
-// VerifyWidget checks the fields a Telegram Login Widget handed the browser: the hash
-// is HMAC-SHA256 of the data check string under SHA256(bot token).
-func VerifyWidget(fields map[string]string, botToken string, now time.Time) (Identity, error) {
+// VerifyWidget checks the fields a Telegram Login Widget handed the browser: only the
+// widget's own fields, none holding a newline (the data check string's separator), the
+// hash HMAC-SHA256 of the data check string under SHA256(bot token), and auth_date at
+// most maxAge old.
+func VerifyWidget(fields map[string]string, botToken string, now time.Time, maxAge time.Duration) (Identity, error) {
+	for k, v := range fields {
+		if !widgetFields[k] {
+			return Identity{}, &FieldError{Field: k, Reason: "is not a field of the Telegram Login Widget"}
+		}
+		if strings.ContainsAny(v, "\r\n") {
+			return Identity{}, &FieldError{Field: k, Reason: "must not contain a line break"}
+		}
+	}
 	secret := sha256.Sum256([]byte(botToken))
-	if err := verify(fields, secret[:], now); err != nil {
+	if err := verify(fields, secret[:], now, maxAge); err != nil {
 		return Identity{}, err
 	}
 	id, err := strconv.ParseInt(fields["id"], 10, 64)
@@ -75,7 +95,7 @@ func VerifyWebApp(initData, botToken string, now time.Time) (Identity, error) {
 		}
 		fields[k] = v[0]
 	}
-	if err := verify(fields, mac([]byte("WebAppData"), botToken), now); err != nil {
+	if err := verify(fields, mac([]byte("WebAppData"), botToken), now, WebAppMaxAge); err != nil {
 		return Identity{}, err
 	}
 	var who Identity
@@ -85,8 +105,9 @@ func VerifyWebApp(initData, botToken string, now time.Time) (Identity, error) {
 	return who, nil
 }
 
-// verify checks the hash over every field but hash, then the age of auth_date.
-func verify(fields map[string]string, secret []byte, now time.Time) error {
+// verify checks the hash over every field but hash, then that auth_date is at most
+// maxAge old.
+func verify(fields map[string]string, secret []byte, now time.Time, maxAge time.Duration) error {
 	hash, ok := fields["hash"]
 	if !ok || hash == "" {
 		return &FieldError{Field: "hash", Reason: "is required"}
@@ -104,7 +125,7 @@ func verify(fields map[string]string, secret []byte, now time.Time) error {
 		return &FieldError{Field: "auth_date", Reason: "must be a Unix time"}
 	}
 	at := time.Unix(unix, 0)
-	if now.Sub(at) > MaxAge || at.Sub(now) > clockSkew {
+	if now.Sub(at) > maxAge || at.Sub(now) > clockSkew {
 		return ErrAuthDateStale
 	}
 	return nil

@@ -38,6 +38,8 @@ type Config struct {
 	RateLimitMax      int
 	AdminTelegramIDs  []int64
 	InterviewDuration time.Duration
+	// TelegramAuthMaxAge bounds the age of a Login Widget payload (auth_date).
+	TelegramAuthMaxAge time.Duration
 	// TrustedProxies are the addresses (IPs or CIDR ranges) whose X-Forwarded-For is
 	// believed: behind them the client's address is taken from that header.
 	TrustedProxies []string
@@ -84,6 +86,11 @@ func Load(getenv func(string) string) (Config, error) {
 		errs = append(errs, fmt.Errorf("INTERVIEW_DURATION: %w", err))
 	} else if c.InterviewDuration < 15*time.Minute || c.InterviewDuration > 4*time.Hour {
 		errs = append(errs, fmt.Errorf("INTERVIEW_DURATION must be between 15m and 4h, got %s", c.InterviewDuration))
+	}
+	if c.TelegramAuthMaxAge, err = duration(get("TELEGRAM_AUTH_MAX_AGE", "1h")); err != nil {
+		errs = append(errs, fmt.Errorf("TELEGRAM_AUTH_MAX_AGE: %w", err))
+	} else if c.TelegramAuthMaxAge > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("TELEGRAM_AUTH_MAX_AGE must be at most 24h, got %s", c.TelegramAuthMaxAge))
 	}
 	for _, field := range strings.FieldsFunc(getenv("ADMIN_TELEGRAM_IDS"), func(r rune) bool { return r == ',' || r == ' ' }) {
 		id, err := strconv.ParseInt(field, 10, 64)
@@ -145,6 +152,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("rate_limit_max_requests", c.RateLimitMax),
 		slog.Any("admin_telegram_ids", c.AdminTelegramIDs),
 		slog.Duration("interview_duration", c.InterviewDuration),
+		slog.Duration("telegram_auth_max_age", c.TelegramAuthMaxAge),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 	)
 }

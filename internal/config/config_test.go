@@ -29,3 +29,21 @@ func TestLoggedConfigurationHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestTelegramAuthMaxAge(t *testing.T) {
+	t.Parallel()
+	load := func(v string) (Config, error) {
+		return Load(func(k string) string { return map[string]string{"TELEGRAM_AUTH_MAX_AGE": v}[k] })
+	}
+	if c, err := load(""); err != nil || c.TelegramAuthMaxAge.String() != "1h0m0s" {
+		t.Errorf("default: %v %v", c.TelegramAuthMaxAge, err)
+	}
+	if c, err := load("90m"); err != nil || c.TelegramAuthMaxAge.String() != "1h30m0s" {
+		t.Errorf("90m: %v %v", c.TelegramAuthMaxAge, err)
+	}
+	for _, bad := range []string{"25h", "-1h", "soon"} {
+		if _, err := load(bad); err == nil {
+			t.Errorf("TELEGRAM_AUTH_MAX_AGE=%s accepted", bad)
+		}
+	}
+}
