@@ -108,8 +108,12 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *s
 	if err != nil {
 		return err
 	}
+	var appURL string
+	if frontends := cfg.FrontendURLs(); len(frontends) > 0 {
+		appURL = frontends[0]
+	}
 	notif, err := notifier.New(store, notifier.Config{
-		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, AppURL: cfg.FrontendURL, Clock: clock, Logger: logger,
+		Token: cfg.TelegramToken, APIURL: cfg.TelegramAPIURL, AppURL: appURL, Clock: clock, Logger: logger,
 	})
 	if err != nil {
 		return err

@@ -24,7 +24,7 @@ func decode(c *fiber.Ctx, dst any) error {
 // requireJSON refuses bodies of other types, which also keeps browsers from sending
 // commands cross-site without a CORS preflight.
 func requireJSON(c *fiber.Ctx) error {
-	if !strings.HasPrefix(strings.ToLower(c.Get(fiber.HeaderContentType)), fiber.MIMEApplicationJSON) {
+	if !isJSON(c) {
 		return errUnsupportedMedia
 	}
 	return nil

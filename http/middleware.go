@@ -3,6 +3,8 @@ package http
 import (
 	"context"
 	"log/slog"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -77,9 +79,9 @@ func (s *server) securityHeaders() []any {
 		c.Set(fiber.HeaderCacheControl, "no-store")
 		return c.Next()
 	}}
-	if s.Config.FrontendURL != "" {
+	if len(s.origins) > 0 {
 		out = append(out, cors.New(cors.Config{
-			AllowOrigins:     strings.TrimSuffix(s.Config.FrontendURL, "/"),
+			AllowOrigins:     strings.Join(slices.Sorted(maps.Keys(s.origins)), ","),
 			AllowCredentials: true,
 			AllowMethods:     "GET,POST,PUT,DELETE,OPTIONS",
 			AllowHeaders:     "Authorization,Content-Type,Idempotency-Key,X-Min-Position,X-Request-ID",
@@ -113,15 +115,16 @@ type session struct {
 	TelegramID int64
 }
 
-// authenticate accepts a Bearer token or the session cookie.
+// authenticate accepts a Bearer token or the session cookie; a state change on the
+// cookie must also pass refuseCrossSite.
 func (s *server) authenticate(c *fiber.Ctx) error {
-	token := c.Cookies(sessionCookie)
+	token, viaCookie := c.Cookies(sessionCookie), true
 	if h := c.Get(fiber.HeaderAuthorization); h != "" {
 		scheme, rest, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") {
 			return errTokenInvalid
 		}
-		token = strings.TrimSpace(rest)
+		token, viaCookie = strings.TrimSpace(rest), false
 	}
 	if token == "" {
 		return errUnauthorized
@@ -133,6 +136,11 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 	id, err := uuid.Parse(claims.Subject)
 	if err != nil {
 		return errTokenInvalid
+	}
+	if viaCookie {
+		if err := s.refuseCrossSite(c); err != nil {
+			return err
+		}
 	}
 	c.Locals(localSession, session{UserID: id, TelegramID: claims.TelegramID})
 	return c.Next()

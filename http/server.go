@@ -53,6 +53,8 @@ type server struct {
 	secret  []byte
 	admins  map[int64]bool
 	proxies proxies
+	// origins may send state changes on the cookie, and pass CORS (FRONTEND_URL).
+	origins map[string]bool
 	metrics *metrics
 	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
 	lifetime   context.Context
@@ -140,7 +142,7 @@ func newServer(d Deps) (*server, error) {
 		admins[id] = true
 	}
 	lifetime, stop := context.WithCancel(context.Background())
-	return &server{Deps: d, secret: secret, admins: admins, proxies: trusted, metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
+	return &server{Deps: d, secret: secret, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()), metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
 }
 
 // withDefaults fills what a zero Config (tests, tools) leaves out, as config.Load would.

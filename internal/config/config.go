@@ -24,14 +24,15 @@ const (
 
 // Config is every setting of the engine; Load validates it.
 type Config struct {
-	DatabaseURL       string
-	Port              int
-	AppEnv            string
-	JWTSecret         string
-	JWTTTL            time.Duration
-	TelegramToken     string
-	BotUsername       string
-	TelegramAPIURL    string
+	DatabaseURL    string
+	Port           int
+	AppEnv         string
+	JWTSecret      string
+	JWTTTL         time.Duration
+	TelegramToken  string
+	BotUsername    string
+	TelegramAPIURL string
+	// FrontendURL is FRONTEND_URL as configured: read it through FrontendURLs.
 	FrontendURL       string
 	BackendURL        string
 	RateLimitWindow   time.Duration
@@ -107,9 +108,12 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 		c.TrustedProxies = append(c.TrustedProxies, field)
 	}
-	for key, raw := range map[string]string{"TELEGRAM_API_URL": c.TelegramAPIURL, "FRONTEND_URL": c.FrontendURL, "BACKEND_URL": c.BackendURL} {
-		if u, err := url.Parse(raw); raw != "" && (err != nil || u.Scheme == "" || u.Host == "") {
-			errs = append(errs, fmt.Errorf("%s must be an absolute URL, got %q", key, raw))
+	urls := map[string][]string{"TELEGRAM_API_URL": {c.TelegramAPIURL}, "FRONTEND_URL": c.FrontendURLs(), "BACKEND_URL": {c.BackendURL}}
+	for key, raws := range urls {
+		for _, raw := range raws {
+			if u, err := url.Parse(raw); raw != "" && (err != nil || u.Scheme == "" || u.Host == "") {
+				errs = append(errs, fmt.Errorf("%s must be an absolute URL, got %q", key, raw))
+			}
 		}
 	}
 
@@ -130,6 +134,16 @@ func Load(getenv func(string) string) (Config, error) {
 		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
 	return c, nil
+}
+
+// FrontendURLs are FRONTEND_URL's comma-separated entries: the web app's URLs, each of
+// whose origins may call the API from a browser; the first is the one messages link to.
+func (c Config) FrontendURLs() []string {
+	var out []string
+	for _, field := range strings.FieldsFunc(c.FrontendURL, func(r rune) bool { return r == ',' || r == ' ' }) {
+		out = append(out, strings.TrimSuffix(field, "/"))
+	}
+	return out
 }
 
 // IsProduction reports whether the engine runs in production.

@@ -1,0 +1,51 @@
+package http
+
+import (
+	"mime"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+var errCrossSite = newError(fiber.StatusForbidden, "cross-site-refused",
+	"a state change with the session cookie must be sent as application/json or from the web app's origin")
+
+// origins are the browser origins (scheme://host[:port]) of FRONTEND_URL's entries.
+func origins(frontendURLs []string) map[string]bool {
+	out := make(map[string]bool, len(frontendURLs))
+	for _, raw := range frontendURLs {
+		if u, err := url.Parse(raw); err == nil && u.Scheme != "" && u.Host != "" {
+			out[strings.ToLower(u.Scheme+"://"+u.Host)] = true
+		}
+	}
+	return out
+}
+
+// refuseCrossSite guards state changes a browser authenticates with the cookie, which
+// it attaches to requests from any page. A page elsewhere can send a form or a bodyless
+// POST without asking, but neither JSON (that needs a CORS preflight, which only
+// FRONTEND_URL's origins pass) nor our Origin. A foreign Origin is refused even with
+// JSON: no browser sends that past CORS. Bearer tokens are never attached by a browser.
+func (s *server) refuseCrossSite(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return nil
+	}
+	if origin := c.Get(fiber.HeaderOrigin); origin != "" {
+		if s.origins[strings.ToLower(origin)] {
+			return nil
+		}
+		return errCrossSite
+	}
+	if !isJSON(c) {
+		return errCrossSite
+	}
+	return nil
+}
+
+// isJSON reports whether the body is declared application/json (parameters aside).
+func isJSON(c *fiber.Ctx) bool {
+	mediaType, _, err := mime.ParseMediaType(c.Get(fiber.HeaderContentType))
+	return err == nil && mediaType == fiber.MIMEApplicationJSON
+}
