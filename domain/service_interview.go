@@ -48,6 +48,17 @@ func (s *Service) CompleteInterview(ctx context.Context, meta Meta, interviewID,
 	return s.onInterview(ctx, meta, interviewID, func(iv *Interview, now time.Time) error { return iv.Complete(userID, now) })
 }
 
+// FinishInterview starts the interview if nobody has yet and completes it, in one
+// append: for clients that know no separate start.
+func (s *Service) FinishInterview(ctx context.Context, meta Meta, interviewID, userID uuid.UUID) (string, error) {
+	return s.onInterview(ctx, meta, interviewID, func(iv *Interview, now time.Time) error {
+		if err := iv.Start(userID, now); err != nil {
+			return err
+		}
+		return iv.Complete(userID, now)
+	})
+}
+
 func (s *Service) CancelInterview(ctx context.Context, meta Meta, interviewID, userID uuid.UUID, reason string) (string, error) {
 	return s.onParticipants(ctx, meta, interviewID, func(iv *Interview, c, i *User, now time.Time) error {
 		return CancelInterview(iv, c, i, userID, reason, now, s.duration)

@@ -105,6 +105,31 @@ func (s *Service) JoinQueue(ctx context.Context, meta Meta, userID uuid.UUID, in
 	return entryID, pos, nil
 }
 
+// ReplaceQueueEntries leaves every waiting entry of the user and joins with in, in one
+// append: a client that holds one entry at a time moves it without a moment with none
+// or two. Like JoinQueue, the new id is fixed before the first attempt.
+func (s *Service) ReplaceQueueEntries(ctx context.Context, meta Meta, userID uuid.UUID, in QueueInput) (uuid.UUID, string, error) {
+	entryID := s.newID()
+	pos, err := s.onUser(ctx, meta, userID, func(u *User, now time.Time) error {
+		if _, ok := u.entries[entryID]; ok {
+			return nil
+		}
+		if err := u.leaveWaiting(now); err != nil {
+			return err
+		}
+		return u.JoinQueue(entryID, in, now, s.duration)
+	})
+	if err != nil {
+		return uuid.Nil, "", err
+	}
+	return entryID, pos, nil
+}
+
+// LeaveWaiting withdraws every waiting entry of the user in one append.
+func (s *Service) LeaveWaiting(ctx context.Context, meta Meta, userID uuid.UUID) (string, error) {
+	return s.onUser(ctx, meta, userID, func(u *User, now time.Time) error { return u.leaveWaiting(now) })
+}
+
 func (s *Service) LeaveQueue(ctx context.Context, meta Meta, userID, entryID uuid.UUID) (string, error) {
 	return s.onUser(ctx, meta, userID, func(u *User, now time.Time) error { return u.LeaveQueue(entryID, now) })
 }

@@ -100,6 +100,16 @@ func (u *User) LeaveQueue(entryID uuid.UUID, now time.Time) error {
 	return nil
 }
 
+// leaveWaiting withdraws every waiting entry, in join order.
+func (u *User) leaveWaiting(now time.Time) error {
+	for _, e := range u.WaitingEntries() {
+		if err := u.LeaveQueue(e.ID, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ExpireEntry ends a waiting entry whose window can no longer fit an interview
 // (rule 6). It is driven by time only: an entry that still fits is refused however
 // old it is. An entry no longer waiting records nothing, since a match may win the race.

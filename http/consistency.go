@@ -8,7 +8,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/supermock/engine/eventstore"
-	"github.com/supermock/engine/projections"
 )
 
 const (
@@ -30,10 +29,7 @@ var (
 // (polling, 3 s at most) until every projection behind the route has consumed past
 // the cursor. After 3 s it is served anyway, marked X-Projection-Lag: true.
 func (s *server) fresh(names ...string) fiber.Handler {
-	groups := make([]string, len(names))
-	for i, n := range names {
-		groups[i] = projections.Group(n)
-	}
+	groups := projectionGroups(names)
 	return func(c *fiber.Ctx) error {
 		raw := c.Get(headerMinPosition)
 		if raw == "" {
@@ -45,24 +41,32 @@ func (s *server) fresh(names ...string) fiber.Handler {
 		}
 		ctx, cancel := context.WithTimeout(c.UserContext(), maxFreshWait)
 		defer cancel()
-		for {
-			passed, err := s.consumedPast(ctx, groups, want)
-			if err != nil && ctx.Err() == nil {
-				return err
-			}
-			if passed {
-				break
-			}
-			if ctx.Err() != nil {
-				c.Set(headerProjectionLag, "true")
-				break
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(freshPoll):
-			}
+		passed, err := s.waitConsumed(ctx, groups, want)
+		if err != nil {
+			return err
+		}
+		if !passed {
+			c.Set(headerProjectionLag, "true")
 		}
 		return c.Next()
+	}
+}
+
+// waitConsumed waits, until ctx ends, for every group to consume past want, and
+// reports whether they did.
+func (s *server) waitConsumed(ctx context.Context, groups []string, want eventstore.Position) (bool, error) {
+	for {
+		passed, err := s.consumedPast(ctx, groups, want)
+		if err != nil && ctx.Err() == nil {
+			return false, err
+		}
+		if passed || ctx.Err() != nil {
+			return passed, nil
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(freshPoll):
+		}
 	}
 }
 

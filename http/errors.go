@@ -130,14 +130,19 @@ func classify(err error) *apiError {
 // under the request id, and its details never go to the client.
 func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		requestID := requestIDOf(c)
-		e := classify(err)
-		if e.status >= fiber.StatusInternalServerError {
-			logger.Error("request failed", "request_id", requestID, "method", c.Method(),
-				"path", c.Path(), "status", e.status, "err", err)
-		}
-		return c.Status(e.status).JSON(errorBody{Error: errorDetail{Code: e.code, Message: e.message, RequestID: requestID}})
+		e := refusal(logger, c, err)
+		return c.Status(e.status).JSON(errorBody{Error: errorDetail{Code: e.code, Message: e.message, RequestID: requestIDOf(c)}})
 	}
+}
+
+// refusal classifies err for the answer; a 5xx goes to the log under the request id.
+func refusal(logger *slog.Logger, c *fiber.Ctx, err error) *apiError {
+	e := classify(err)
+	if e.status >= fiber.StatusInternalServerError {
+		logger.Error("request failed", "request_id", requestIDOf(c), "method", c.Method(),
+			"path", c.Path(), "status", e.status, "err", err)
+	}
+	return e
 }
 
 // requestIDOf is the request's id; errors fasthttp raises before any middleware ran

@@ -58,6 +58,7 @@ type env struct {
 	cfg   config.Config
 	base  string
 	app   *fiber.App
+	now   func() time.Time
 }
 
 type options struct {
@@ -66,6 +67,7 @@ type options struct {
 	consumers   bool // run the projections and the matchmaker
 	notifier    bool // and the notifier, whose appends come at their own time
 	poolFromURL string
+	clock       *testdb.Clock // the API's and the matchmaker's time; the wall clock when nil
 }
 
 func start(t testing.TB, o options) *env {
@@ -88,7 +90,11 @@ func start(t testing.TB, o options) *env {
 	if o.config != nil {
 		o.config(&cfg)
 	}
-	svc, err := domain.NewService(store, domain.Config{Clock: domain.ClockFunc(time.Now), InterviewDuration: cfg.InterviewDuration})
+	now := time.Now
+	if o.clock != nil {
+		now = o.clock.Now
+	}
+	svc, err := domain.NewService(store, domain.Config{Clock: domain.ClockFunc(now), InterviewDuration: cfg.InterviewDuration})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,14 +102,14 @@ func start(t testing.TB, o options) *env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store})
+	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: now})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	go func() { _ = app.Listener(ln) }()
 	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	e := &env{t: t, pool: pool, store: store, svc: svc, cfg: cfg, base: "http://" + ln.Addr().String(), app: app}
+	e := &env{t: t, pool: pool, store: store, svc: svc, cfg: cfg, base: "http://" + ln.Addr().String(), app: app, now: now}
 	if o.consumers {
 		e.runConsumers(o.notifier)
 	}
@@ -118,7 +124,7 @@ func (e *env) runConsumers(withNotifier bool) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	mm := matchmaker.New(e.store, domain.ClockFunc(time.Now), e.cfg.InterviewDuration, slog.New(slog.DiscardHandler))
+	mm := matchmaker.New(e.store, domain.ClockFunc(e.now), e.cfg.InterviewDuration, slog.New(slog.DiscardHandler))
 	var wg sync.WaitGroup
 	if withNotifier {
 		notif, err := notifier.New(e.store, notifier.Config{Clock: domain.ClockFunc(time.Now),

@@ -44,15 +44,24 @@ type sessionUser struct {
 // loginWidget takes the fields of the Telegram Login Widget as a flat JSON object;
 // auth.VerifyWidget refuses any field the widget does not sign.
 func (s *server) loginWidget(c *fiber.Ctx) error {
+	who, err := s.widgetIdentity(c)
+	if err != nil {
+		return err
+	}
+	return s.login(c, who)
+}
+
+// widgetIdentity verifies the Login Widget's object in the body.
+func (s *server) widgetIdentity(c *fiber.Ctx) (auth.Identity, error) {
 	if s.Config.TelegramToken == "" {
-		return errTelegramDisabled
+		return auth.Identity{}, errTelegramDisabled
 	}
 	if err := requireJSON(c); err != nil {
-		return err
+		return auth.Identity{}, err
 	}
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(c.Body(), &raw); err != nil || raw == nil {
-		return errMalformedJSON
+		return auth.Identity{}, errMalformedJSON
 	}
 	fields := make(map[string]string, len(raw))
 	for k, v := range raw {
@@ -64,14 +73,10 @@ func (s *server) loginWidget(c *fiber.Ctx) error {
 		case json.Unmarshal(v, &num) == nil:
 			fields[k] = num.String()
 		default:
-			return invalidField(k, "must be a string or a number")
+			return auth.Identity{}, invalidField(k, "must be a string or a number")
 		}
 	}
-	who, err := auth.VerifyWidget(fields, s.Config.TelegramToken, s.Now(), s.Config.TelegramAuthMaxAge)
-	if err != nil {
-		return err
-	}
-	return s.login(c, who)
+	return auth.VerifyWidget(fields, s.Config.TelegramToken, s.Now(), s.Config.TelegramAuthMaxAge)
 }
 
 func (s *server) loginWebApp(c *fiber.Ctx) error {
@@ -108,16 +113,30 @@ func (s *server) loginDev(c *fiber.Ctx) error {
 // login registers the Telegram user on first sight, then issues the session as a
 // token in the body and as the HttpOnly cookie.
 func (s *server) login(c *fiber.Ctx, who auth.Identity) error {
+	reg, l, err := s.openSession(c, who)
+	if err != nil {
+		return err
+	}
+	status := fiber.StatusOK
+	if reg.Created {
+		status = fiber.StatusCreated
+	}
+	return answer(c, status, reg.Position, l)
+}
+
+// openSession registers the user on first sight, sets the session cookie and returns
+// the session.
+func (s *server) openSession(c *fiber.Ctx, who auth.Identity) (domain.Registration, loginResponse, error) {
 	admin := s.admins[who.ID]
 	reg, err := s.Service.RegisterFromTelegram(c.UserContext(), domain.Meta{Actor: "telegram-" + strconv.FormatInt(who.ID, 10),
 		CorrelationID: requestIDOf(c)}, domain.TelegramLogin{TelegramID: who.ID, Username: who.Username,
 		FirstName: who.FirstName, LastName: who.LastName, PhotoURL: who.PhotoURL, Admin: admin})
 	if err != nil {
-		return err
+		return reg, loginResponse{}, err
 	}
 	u, err := s.Service.LoadUser(c.UserContext(), reg.UserID)
 	if err != nil {
-		return err
+		return reg, loginResponse{}, err
 	}
 	now := s.Now()
 	token := auth.Sign(s.secret, auth.Claims{Subject: reg.UserID.String(), TelegramID: who.ID, Admin: admin}, now, s.Config.JWTTTL)
@@ -125,15 +144,11 @@ func (s *server) login(c *fiber.Ctx, who auth.Identity) error {
 		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.Config.JWTTTL / time.Second),
 		HTTPOnly: true, Secure: s.Config.IsProduction(), SameSite: fiber.CookieSameSiteLaxMode,
 	})
-	status := fiber.StatusOK
-	if reg.Created {
-		status = fiber.StatusCreated
-	}
-	return answer(c, status, reg.Position, loginResponse{Token: token, ExpiresAt: now.Add(s.Config.JWTTTL).UTC(), User: sessionUser{
+	return reg, loginResponse{Token: token, ExpiresAt: now.Add(s.Config.JWTTTL).UTC(), User: sessionUser{
 		ID: u.ID().String(), TelegramID: u.TelegramID(), Username: u.Username(), FirstName: u.FirstName(),
 		LastName: u.LastName(), PhotoURL: u.PhotoURL(), Role: string(u.Role()),
 		PreferredRole: string(u.PreferredRole()), Timezone: string(u.Timezone()),
-	}})
+	}}, nil
 }
 
 // answer sends a JSON body, with the position of the events the request appended.

@@ -83,7 +83,7 @@ func (s *server) securityHeaders() []any {
 		out = append(out, cors.New(cors.Config{
 			AllowOrigins:     strings.Join(slices.Sorted(maps.Keys(s.origins)), ","),
 			AllowCredentials: true,
-			AllowMethods:     "GET,POST,PUT,DELETE,OPTIONS",
+			AllowMethods:     "GET,POST,PUT,PATCH,DELETE,OPTIONS",
 			AllowHeaders:     "Authorization,Content-Type,Idempotency-Key,X-Min-Position,X-Request-ID",
 			ExposeHeaders:    "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After",
 			MaxAge:           600,
@@ -118,32 +118,42 @@ type session struct {
 // authenticate accepts a Bearer token or the session cookie; a state change on the
 // cookie must also pass refuseCrossSite.
 func (s *server) authenticate(c *fiber.Ctx) error {
-	token, viaCookie := c.Cookies(sessionCookie), true
-	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		scheme, rest, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") {
-			return errTokenInvalid
-		}
-		token, viaCookie = strings.TrimSpace(rest), false
-	}
-	if token == "" {
-		return errUnauthorized
-	}
-	claims, err := auth.Parse(s.secret, token, s.Now())
+	sess, viaCookie, err := s.sessionFrom(c)
 	if err != nil {
 		return err
-	}
-	id, err := uuid.Parse(claims.Subject)
-	if err != nil {
-		return errTokenInvalid
 	}
 	if viaCookie {
 		if err := s.refuseCrossSite(c); err != nil {
 			return err
 		}
 	}
-	c.Locals(localSession, session{UserID: id, TelegramID: claims.TelegramID})
+	c.Locals(localSession, sess)
 	return c.Next()
+}
+
+// sessionFrom is the caller's session, from a Bearer token or the session cookie, and
+// whether it came in the cookie.
+func (s *server) sessionFrom(c *fiber.Ctx) (session, bool, error) {
+	token, viaCookie := c.Cookies(sessionCookie), true
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		scheme, rest, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return session{}, false, errTokenInvalid
+		}
+		token, viaCookie = strings.TrimSpace(rest), false
+	}
+	if token == "" {
+		return session{}, false, errUnauthorized
+	}
+	claims, err := auth.Parse(s.secret, token, s.Now())
+	if err != nil {
+		return session{}, false, err
+	}
+	id, err := uuid.Parse(claims.Subject)
+	if err != nil {
+		return session{}, false, errTokenInvalid
+	}
+	return session{UserID: id, TelegramID: claims.TelegramID}, viaCookie, nil
 }
 
 // requireAdmin follows ADMIN_TELEGRAM_IDS as configured now, not the token's adm

@@ -88,6 +88,7 @@ func New(d Deps) *fiber.App {
 	app.Use(recover.New())
 	app.Use(s.securityHeaders()...)
 	s.routes(app)
+	s.legacyRoutes(app)
 	app.Hooks().OnShutdown(func() error {
 		s.stop()
 		s.background.Wait()

@@ -1,0 +1,99 @@
+package http
+
+import (
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/http/auth"
+)
+
+// legacyUser is the user as Telegram hands it to the frontend: id is the Telegram id.
+type legacyUser struct {
+	ID        int64  `json:"id"`
+	FirstName string `json:"first_name"`
+	LastName  string `json:"last_name,omitempty"`
+	Username  string `json:"username,omitempty"`
+	PhotoURL  string `json:"photo_url,omitempty"`
+}
+
+type legacySessionData struct {
+	Authenticated bool        `json:"authenticated"`
+	User          *legacyUser `json:"user"`
+}
+
+type legacyLoginData struct {
+	Token string     `json:"token"`
+	User  legacyUser `json:"user"`
+}
+
+type legacyInitDataRequest struct {
+	InitData string `json:"initData" required:"true"`
+}
+
+// legacySession answers 200 either way: a missing, expired or refused session is
+// authenticated: false, which is how the frontend tells a logged-out visitor.
+func (s *server) legacySession(c *fiber.Ctx) error {
+	out := legacySessionData{}
+	sess, _, err := s.sessionFrom(c)
+	if err != nil {
+		return legacyAnswer(c, out)
+	}
+	var u legacyUser
+	err = s.Pool.QueryRow(c.UserContext(), `SELECT telegram_id, first_name, last_name, username, photo_url
+		FROM users WHERE user_id = $1`, sess.UserID).Scan(&u.ID, &u.FirstName, &u.LastName, &u.Username, &u.PhotoURL)
+	switch {
+	case errNoRows(err):
+	case err != nil:
+		return err
+	default:
+		out = legacySessionData{Authenticated: true, User: &u}
+	}
+	return legacyAnswer(c, out)
+}
+
+// legacyWidgetLogin takes the Login Widget's object as the widget hands it over.
+func (s *server) legacyWidgetLogin(c *fiber.Ctx) error {
+	who, err := s.widgetIdentity(c)
+	if err != nil {
+		return err
+	}
+	return s.legacyLogin(c, who)
+}
+
+// legacyInitDataLogin is the Mini App's login, {"initData": "<raw>"}.
+func (s *server) legacyInitDataLogin(c *fiber.Ctx) error {
+	if s.Config.TelegramToken == "" {
+		return errTelegramDisabled
+	}
+	var req legacyInitDataRequest
+	if err := decode(c, &req); err != nil {
+		return err
+	}
+	who, err := auth.VerifyWebApp(req.InitData, s.Config.TelegramToken, s.Now())
+	if err != nil {
+		return err
+	}
+	return s.legacyLogin(c, who)
+}
+
+func (s *server) legacyLogin(c *fiber.Ctx, who auth.Identity) error {
+	reg, l, err := s.openSession(c, who)
+	if err != nil {
+		return err
+	}
+	if err := s.settle(c, reg.Position); err != nil {
+		return err
+	}
+	return legacyAnswer(c, legacyLoginData{Token: l.Token, User: legacyUser{ID: l.User.TelegramID,
+		FirstName: l.User.FirstName, LastName: l.User.LastName, Username: l.User.Username, PhotoURL: l.User.PhotoURL}})
+}
+
+// legacyLogout clears the session cookie.
+func (s *server) legacyLogout(c *fiber.Ctx) error {
+	c.Cookie(&fiber.Cookie{
+		Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
+		HTTPOnly: true, Secure: s.Config.IsProduction(), SameSite: fiber.CookieSameSiteLaxMode,
+	})
+	return c.JSON(legacyOK{Success: true, Message: "Logged out"})
+}
