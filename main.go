@@ -72,6 +72,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	if command == "serve" && !cfg.IsProduction() && cfg.JWTSecret == "" {
+		if cfg.JWTSecret, err = config.DevelopmentSecret(filepath.Join(dataDir(), "jwt-secret")); err != nil {
+			return err
+		}
+	}
 	logger := newLogger(cfg, stdout)
 	logger.Info("starting", "command", command, "config", cfg)
 
@@ -169,7 +174,7 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 	url := cfg.DatabaseURL
 	stopServer := func() {}
 	if url == "" {
-		server, err := pglocal.Start(ctx, filepath.Join(".data", "postgres"), pglocal.Options{})
+		server, err := pglocal.Start(ctx, filepath.Join(dataDir(), "postgres"), pglocal.Options{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("no DATABASE_URL, and a private PostgreSQL could not start: %w", err)
 		}
@@ -204,6 +209,22 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (
 		return nil, nil, fmt.Errorf("connect to PostgreSQL: %w", err)
 	}
 	return pool, func() { pool.Close(); stopServer() }, nil
+}
+
+// dataDir is the checkout's .data folder, at the module root whatever the working
+// folder inside it; outside a module (an image) it is .data in the working folder.
+func dataDir() string {
+	if wd, err := os.Getwd(); err == nil {
+		for dir := wd; ; dir = filepath.Dir(dir) {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				return filepath.Join(dir, ".data")
+			}
+			if filepath.Dir(dir) == dir {
+				break
+			}
+		}
+	}
+	return ".data"
 }
 
 func createDatabase(ctx context.Context, adminURL, name string) error {

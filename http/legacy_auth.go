@@ -1,8 +1,6 @@
 package http
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/supermock/engine/http/auth"
@@ -89,11 +87,10 @@ func (s *server) legacyLogin(c *fiber.Ctx, who auth.Identity) error {
 		FirstName: l.User.FirstName, LastName: l.User.LastName, Username: l.User.Username, PhotoURL: l.User.PhotoURL}})
 }
 
-// legacyLogout clears the session cookie.
+// legacyLogout ends the session as POST /api/auth/logout does.
 func (s *server) legacyLogout(c *fiber.Ctx) error {
-	c.Cookie(&fiber.Cookie{
-		Name: sessionCookie, Value: "", Path: "/", Expires: time.Unix(0, 0), MaxAge: -1,
-		HTTPOnly: true, Secure: s.Config.IsProduction(), SameSite: fiber.CookieSameSiteLaxMode,
-	})
+	if err := s.endRequestSession(c); err != nil {
+		return err
+	}
 	return c.JSON(legacyOK{Success: true, Message: "Logged out"})
 }

@@ -139,11 +139,8 @@ func (s *server) openSession(c *fiber.Ctx, who auth.Identity) (domain.Registrati
 		return reg, loginResponse{}, err
 	}
 	now := s.Now()
-	token := auth.Sign(s.secret, auth.Claims{Subject: reg.UserID.String(), TelegramID: who.ID, Admin: admin}, now, s.Config.JWTTTL)
-	c.Cookie(&fiber.Cookie{
-		Name: sessionCookie, Value: token, Path: "/", MaxAge: int(s.Config.JWTTTL / time.Second),
-		HTTPOnly: true, Secure: s.Config.IsProduction(), SameSite: fiber.CookieSameSiteLaxMode,
-	})
+	token := auth.Sign(s.secrets[0], auth.Claims{Subject: reg.UserID.String(), TelegramID: who.ID, Admin: admin}, now, s.Config.JWTTTL)
+	s.setSessionCookie(c, token, s.Config.JWTTTL)
 	return reg, loginResponse{Token: token, ExpiresAt: now.Add(s.Config.JWTTTL).UTC(), User: sessionUser{
 		ID: u.ID().String(), TelegramID: u.TelegramID(), Username: u.Username(), FirstName: u.FirstName(),
 		LastName: u.LastName(), PhotoURL: u.PhotoURL(), Role: string(u.Role()),

@@ -13,8 +13,6 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/helmet"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/google/uuid"
-
-	"github.com/supermock/engine/http/auth"
 )
 
 const (
@@ -115,8 +113,8 @@ type session struct {
 	TelegramID int64
 }
 
-// authenticate accepts a Bearer token or the session cookie; a state change on the
-// cookie must also pass refuseCrossSite.
+// authenticate accepts a Bearer token or the session cookie of a session not ended by
+// logout; a state change on the cookie must also pass refuseCrossSite.
 func (s *server) authenticate(c *fiber.Ctx) error {
 	sess, viaCookie, err := s.sessionFrom(c)
 	if err != nil {
@@ -132,26 +130,22 @@ func (s *server) authenticate(c *fiber.Ctx) error {
 }
 
 // sessionFrom is the caller's session, from a Bearer token or the session cookie, and
-// whether it came in the cookie.
+// whether it came in the cookie; a session ended by logout is refused.
 func (s *server) sessionFrom(c *fiber.Ctx) (session, bool, error) {
-	token, viaCookie := c.Cookies(sessionCookie), true
-	if h := c.Get(fiber.HeaderAuthorization); h != "" {
-		scheme, rest, _ := strings.Cut(h, " ")
-		if !strings.EqualFold(scheme, "Bearer") {
-			return session{}, false, errTokenInvalid
-		}
-		token, viaCookie = strings.TrimSpace(rest), false
-	}
-	if token == "" {
-		return session{}, false, errUnauthorized
-	}
-	claims, err := auth.Parse(s.secret, token, s.Now())
+	claims, viaCookie, err := s.claimsFrom(c)
 	if err != nil {
 		return session{}, false, err
 	}
 	id, err := uuid.Parse(claims.Subject)
 	if err != nil {
 		return session{}, false, errTokenInvalid
+	}
+	ended, err := s.sessionEnded(c.UserContext(), claims.ID)
+	if err != nil {
+		return session{}, false, err
+	}
+	if ended {
+		return session{}, false, errSessionEnded
 	}
 	return session{UserID: id, TelegramID: claims.TelegramID}, viaCookie, nil
 }

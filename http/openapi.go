@@ -49,6 +49,8 @@ var operations = []operation{
 		request: webAppRequest{}, response: loginResponse{}, refusals: []int{400, 401, 415, 429, 503}},
 	{method: "POST", path: "/api/auth/dev", summary: "Log in as any Telegram id; 404 unless APP_ENV=development",
 		request: devLoginRequest{}, response: loginResponse{}, refusals: []int{400, 404, 415, 429}},
+	{method: "POST", path: "/api/auth/logout", summary: "Log out: the session's token is refused from now on, on every replica, and the cookie is deleted (204, with a session or without)",
+		status: 204, refusals: []int{403, 429}},
 	{method: "GET", path: "/api/me", summary: "My profile, professions and form", access: user, response: meResponse{}, fresh: true, refusals: []int{404}},
 	{method: "PUT", path: "/api/me", summary: "Change my names or timezone (IANA)", access: user, request: profileRequest{}, command: true},
 	{method: "PUT", path: "/api/me/professions", summary: "Select my professions", access: user, request: professionsRequest{}, command: true},
@@ -98,8 +100,8 @@ type widgetRequest struct {
 
 var errorDescriptions = map[int]string{
 	400: "bad input: malformed-json, invalid-request (the field is named), bad-cursor, or a domain rule on the input",
-	401: "unauthorized, token-expired, token-invalid, telegram-hash-invalid, telegram-auth-expired",
-	403: "forbidden (admins only) or interview-not-participant",
+	401: "unauthorized, token-expired, token-invalid, session-ended (logged out), telegram-hash-invalid, telegram-auth-expired",
+	403: "forbidden (admins only), interview-not-participant, or cross-site-refused (a state change on the cookie without JSON or the web app's Origin)",
 	404: "not found, or not yours",
 	409: "conflict with the current state, concurrent-modification, idempotency-key-in-use",
 	413: "body-too-large (64 KiB)",

@@ -21,6 +21,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/api/auth/telegram", limit, s.loginWidget)
 	app.Post("/api/auth/webapp", limit, s.loginWebApp)
 	app.Post("/api/auth/dev", limit, s.loginDev)
+	app.Post("/api/auth/logout", limit, s.logout)
 
 	app.Get("/api/me", user, s.fresh(readsUser...), s.me)
 	app.Put("/api/me", command(s.updateProfile)...)

@@ -50,7 +50,8 @@ type Deps struct {
 // server is the API's state shared by its handlers.
 type server struct {
 	Deps
-	secret  []byte
+	// secrets check session tokens: JWT_SECRET, which signs them, then JWT_SECRET_PREVIOUS.
+	secrets [][]byte
 	admins  map[int64]bool
 	proxies proxies
 	// origins may send state changes on the cookie, and pass CORS (FRONTEND_URL).
@@ -121,6 +122,10 @@ func newServer(d Deps) (*server, error) {
 		secret = make([]byte, minSecretLength)
 		_, _ = rand.Read(secret)
 	}
+	secrets := [][]byte{secret}
+	if d.Config.JWTSecretPrevious != "" {
+		secrets = append(secrets, []byte(d.Config.JWTSecretPrevious))
+	}
 	trusted, err := parseProxies(d.Config.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("TRUSTED_PROXIES: %w", err)
@@ -143,7 +148,7 @@ func newServer(d Deps) (*server, error) {
 		admins[id] = true
 	}
 	lifetime, stop := context.WithCancel(context.Background())
-	return &server{Deps: d, secret: secret, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()), metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
+	return &server{Deps: d, secrets: secrets, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()), metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
 }
 
 // withDefaults fills what a zero Config (tests, tools) leaves out, as config.Load would.

@@ -22,9 +22,25 @@ func TestJWT(t *testing.T) {
 	t.Parallel()
 	secret := []byte(strings.Repeat("k", 32))
 	token := auth.Sign(secret, auth.Claims{Subject: "u1", TelegramID: 42, Admin: true}, now, time.Hour)
-	c, err := auth.Parse(secret, token, now.Add(59*time.Minute))
-	if err != nil || c.Subject != "u1" || c.TelegramID != 42 || !c.Admin || c.ExpiresAt != now.Add(time.Hour).Unix() {
+	c, err := auth.Parse([][]byte{secret}, token, now.Add(59*time.Minute))
+	if err != nil || c.Subject != "u1" || c.TelegramID != 42 || !c.Admin || c.ExpiresAt != now.Add(time.Hour).Unix() ||
+		c.Issuer != auth.Issuer || c.Audience != auth.Audience || len(c.ID) < 20 {
 		t.Fatalf("parse: %+v %v", c, err)
+	}
+	if again, _ := auth.Parse([][]byte{secret}, auth.Sign(secret, auth.Claims{Subject: "u1"}, now, time.Hour), now); again.ID == c.ID {
+		t.Fatal("two sessions share a token id")
+	}
+	// A rotation: the secret JWT_SECRET replaced still checks, second in line.
+	previous := []byte(strings.Repeat("p", 32))
+	if _, err := auth.Parse([][]byte{secret, previous}, auth.Sign(previous, auth.Claims{Subject: "u1"}, now, time.Hour), now); err != nil {
+		t.Fatalf("a token of the previous secret: %v", err)
+	}
+	// Tokens that name another issuer or audience, well signed with our key.
+	foreign := func(claims string) string {
+		signing := strings.Split(token, ".")[0] + "." + base64.RawURLEncoding.EncodeToString([]byte(claims))
+		m := hmac.New(sha256.New, secret)
+		m.Write([]byte(signing))
+		return signing + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 	}
 	parts := strings.Split(token, ".")
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
@@ -41,10 +57,15 @@ func TestJWT(t *testing.T) {
 		{"alg none", none + "." + parts[1] + ".", now, auth.ErrTokenInvalid},
 		{"alg none with signature", none + "." + parts[1] + "." + parts[2], now, auth.ErrTokenInvalid},
 		{"garbage", "not-a-token", now, auth.ErrTokenInvalid},
+		{"another issuer", foreign(`{"jti":"x","iss":"other","aud":"supermock-api","sub":"u1","exp":9999999999}`), now, auth.ErrTokenInvalid},
+		{"another audience", foreign(`{"jti":"x","iss":"supermock","aud":"other-api","sub":"u1","exp":9999999999}`), now, auth.ErrTokenInvalid},
+		{"no issuer or audience", foreign(`{"jti":"x","sub":"u1","exp":9999999999}`), now, auth.ErrTokenInvalid},
+		{"no token id", foreign(`{"iss":"supermock","aud":"supermock-api","sub":"u1","exp":9999999999}`), now, auth.ErrTokenInvalid},
+		{"well formed", foreign(`{"jti":"x","iss":"supermock","aud":"supermock-api","sub":"u1","exp":9999999999}`), now, nil},
 		{"empty", "", now, auth.ErrTokenInvalid},
 	}
 	for _, tc := range cases {
-		if _, err := auth.Parse(secret, tc.token, tc.at); !errors.Is(err, tc.want) {
+		if _, err := auth.Parse([][]byte{secret}, tc.token, tc.at); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}

@@ -4,6 +4,7 @@ package auth
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
@@ -20,9 +21,20 @@ var (
 	ErrTokenExpired = errors.New("session token has expired")
 )
 
-// Claims are what a session token says: sub is the user id, tg the Telegram id and
-// adm whether the user was an admin at login (the API checks the admin list anew).
+// Issuer and Audience are what every session token names and must name: a token
+// another service signs with a shared key is not a session of this API.
+const (
+	Issuer   = "supermock"
+	Audience = "supermock-api"
+)
+
+// Claims are what a session token says: jti identifies the session (logout ends it),
+// sub is the user id, tg the Telegram id and adm whether the user was an admin at login
+// (the API checks the admin list anew).
 type Claims struct {
+	ID         string `json:"jti"`
+	Issuer     string `json:"iss"`
+	Audience   string `json:"aud"`
 	Subject    string `json:"sub"`
 	TelegramID int64  `json:"tg"`
 	Admin      bool   `json:"adm"`
@@ -38,15 +50,17 @@ type header struct {
 // The header is always the same, so its encoding is computed once.
 var encodedHeader = encode(mustJSON(header{Alg: "HS256", Typ: "JWT"}))
 
-// Sign issues a token for the claims, valid from now for ttl.
+// Sign issues a token for the claims, valid from now for ttl, under a fresh session id.
 func Sign(secret []byte, c Claims, now time.Time, ttl time.Duration) string {
+	c.ID, c.Issuer, c.Audience = rand.Text(), Issuer, Audience
 	c.IssuedAt, c.ExpiresAt = now.Unix(), now.Add(ttl).Unix()
 	signing := encodedHeader + "." + encode(mustJSON(c))
 	return signing + "." + encode(mac(secret, signing))
 }
 
-// Parse checks a token's algorithm, signature (in constant time) and expiry.
-func Parse(secret []byte, token string, now time.Time) (Claims, error) {
+// Parse checks a token's algorithm, signature (in constant time) under any of secrets
+// (the current one first, then the one it replaced), issuer, audience and expiry.
+func Parse(secrets [][]byte, token string, now time.Time) (Claims, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return Claims{}, ErrTokenInvalid
@@ -62,11 +76,16 @@ func Parse(secret []byte, token string, now time.Time) (Claims, error) {
 	if json.Unmarshal(rawHeader, &h) != nil || h.Alg != "HS256" {
 		return Claims{}, ErrTokenInvalid
 	}
-	if !hmac.Equal(sig, mac(secret, parts[0]+"."+parts[1])) {
+	signed := false
+	for _, secret := range secrets {
+		signed = signed || hmac.Equal(sig, mac(secret, parts[0]+"."+parts[1]))
+	}
+	if !signed {
 		return Claims{}, ErrTokenInvalid
 	}
 	var c Claims
-	if json.Unmarshal(rawClaims, &c) != nil || c.Subject == "" || c.ExpiresAt == 0 {
+	if json.Unmarshal(rawClaims, &c) != nil || c.ID == "" || c.Subject == "" || c.ExpiresAt == 0 ||
+		c.Issuer != Issuer || c.Audience != Audience {
 		return Claims{}, ErrTokenInvalid
 	}
 	if now.Unix() >= c.ExpiresAt {

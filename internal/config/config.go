@@ -2,8 +2,6 @@
 package config
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,14 +22,17 @@ const (
 
 // Config is every setting of the engine; Load validates it.
 type Config struct {
-	DatabaseURL    string
-	Port           int
-	AppEnv         string
-	JWTSecret      string
-	JWTTTL         time.Duration
-	TelegramToken  string
-	BotUsername    string
-	TelegramAPIURL string
+	DatabaseURL string
+	Port        int
+	AppEnv      string
+	JWTSecret   string
+	// JWTSecretPrevious is the secret JWT_SECRET replaced: tokens it signed stay good
+	// until they expire, so a rotation logs nobody out.
+	JWTSecretPrevious string
+	JWTTTL            time.Duration
+	TelegramToken     string
+	BotUsername       string
+	TelegramAPIURL    string
 	// FrontendURL is FRONTEND_URL as configured: read it through FrontendURLs.
 	FrontendURL       string
 	BackendURL        string
@@ -55,14 +56,15 @@ func Load(getenv func(string) string) (Config, error) {
 		return def
 	}
 	c := Config{
-		DatabaseURL:    get("DATABASE_URL", ""),
-		AppEnv:         get("APP_ENV", Development),
-		JWTSecret:      get("JWT_SECRET", ""),
-		TelegramToken:  get("TELEGRAM_TOKEN", ""),
-		BotUsername:    get("BOT_USERNAME", ""),
-		TelegramAPIURL: get("TELEGRAM_API_URL", "https://api.telegram.org"),
-		FrontendURL:    get("FRONTEND_URL", "http://localhost:5173"),
-		BackendURL:     get("BACKEND_URL", ""),
+		DatabaseURL:       get("DATABASE_URL", ""),
+		AppEnv:            get("APP_ENV", Development),
+		JWTSecret:         get("JWT_SECRET", ""),
+		JWTSecretPrevious: get("JWT_SECRET_PREVIOUS", ""),
+		TelegramToken:     get("TELEGRAM_TOKEN", ""),
+		BotUsername:       get("BOT_USERNAME", ""),
+		TelegramAPIURL:    get("TELEGRAM_API_URL", "https://api.telegram.org"),
+		FrontendURL:       get("FRONTEND_URL", "http://localhost:5173"),
+		BackendURL:        get("BACKEND_URL", ""),
 	}
 	var errs []error
 	number := func(key, def string, min int) int {
@@ -117,16 +119,16 @@ func Load(getenv func(string) string) (Config, error) {
 		}
 	}
 
+	if c.JWTSecretPrevious != "" && len(c.JWTSecretPrevious) < 32 {
+		errs = append(errs, errors.New("JWT_SECRET_PREVIOUS, when set, must be at least 32 bytes"))
+	}
 	switch c.AppEnv {
 	case Production:
 		if len(c.JWTSecret) < 32 {
 			errs = append(errs, errors.New("JWT_SECRET of at least 32 bytes is required in production"))
 		}
 	case Development:
-		if c.JWTSecret == "" {
-			// Sessions of a development server end with the process.
-			c.JWTSecret = randomSecret()
-		}
+		// Without JWT_SECRET, serve keeps one per checkout: DevelopmentSecret.
 	default:
 		errs = append(errs, fmt.Errorf("APP_ENV must be %s or %s, got %q", Development, Production, c.AppEnv))
 	}
@@ -156,6 +158,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("port", c.Port),
 		slog.String("app_env", c.AppEnv),
 		slog.String("jwt_secret", mask(c.JWTSecret)),
+		slog.String("jwt_secret_previous", mask(c.JWTSecretPrevious)),
 		slog.Duration("jwt_ttl", c.JWTTTL),
 		slog.String("telegram_token", mask(c.TelegramToken)),
 		slog.String("bot_username", c.BotUsername),
@@ -204,10 +207,4 @@ func describeDatabase(raw string) string {
 		return "(unparsable)"
 	}
 	return fmt.Sprintf("postgres://%s@%s:%d/%s", cfg.User, cfg.Host, cfg.Port, cfg.Database)
-}
-
-func randomSecret() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
 }

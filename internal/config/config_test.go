@@ -3,7 +3,10 @@ package config
 import (
 	"bytes"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -45,5 +48,41 @@ func TestTelegramAuthMaxAge(t *testing.T) {
 		if _, err := load(bad); err == nil {
 			t.Errorf("TELEGRAM_AUTH_MAX_AGE=%s accepted", bad)
 		}
+	}
+}
+
+// The development secret is made once per checkout: every start, even racing ones,
+// reads the same, and only its owner can read it.
+func TestDevelopmentSecretIsKeptPerCheckout(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".data", "jwt-secret")
+	secrets := make([]string, 24)
+	var wg sync.WaitGroup
+	for i := range secrets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := DevelopmentSecret(path)
+			if err != nil {
+				t.Error(err)
+			}
+			secrets[i] = s
+		}()
+	}
+	wg.Wait()
+	for _, s := range secrets {
+		if len(s) < 32 || s != secrets[0] {
+			t.Fatalf("secrets %q", secrets)
+		}
+	}
+	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("secret file: %v %v", info, err)
+	}
+	if other, err := DevelopmentSecret(filepath.Join(t.TempDir(), "jwt-secret")); err != nil || other == secrets[0] {
+		t.Fatalf("another checkout's secret %q %v", other, err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
+		t.Fatalf("left behind: %v", entries)
 	}
 }

@@ -1,0 +1,91 @@
+package http
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/google/uuid"
+
+	"github.com/supermock/engine/http/auth"
+)
+
+var errSessionEnded = newError(fiber.StatusUnauthorized, "session-ended", "this session was logged out: log in again")
+
+// claimsFrom checks the request's token: a Bearer token if the Authorization header is
+// sent, else the session cookie (viaCookie).
+func (s *server) claimsFrom(c *fiber.Ctx) (claims auth.Claims, viaCookie bool, err error) {
+	token, viaCookie := c.Cookies(sessionCookie), true
+	if h := c.Get(fiber.HeaderAuthorization); h != "" {
+		scheme, rest, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return auth.Claims{}, false, errTokenInvalid
+		}
+		token, viaCookie = strings.TrimSpace(rest), false
+	}
+	if token == "" {
+		return auth.Claims{}, viaCookie, errUnauthorized
+	}
+	claims, err = auth.Parse(s.secrets, token, s.Now())
+	return claims, viaCookie, err
+}
+
+// setSessionCookie hands the browser its session for ttl; an empty token deletes it.
+func (s *server) setSessionCookie(c *fiber.Ctx, token string, ttl time.Duration) {
+	cookie := &fiber.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(ttl / time.Second),
+		HTTPOnly: true, Secure: s.Config.IsProduction(), SameSite: fiber.CookieSameSiteLaxMode}
+	if token == "" {
+		cookie.MaxAge, cookie.Expires = 0, time.Unix(1, 0)
+	}
+	c.Cookie(cookie)
+}
+
+// logout answers 204 with a session or without, so a client can always get rid of a
+// cookie it cannot read.
+func (s *server) logout(c *fiber.Ctx) error {
+	if err := s.endRequestSession(c); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// endRequestSession ends the session the request carries, if its token is good, and
+// deletes the cookie. A cookie's logout passes refuseCrossSite like any state change.
+func (s *server) endRequestSession(c *fiber.Ctx) error {
+	claims, viaCookie, err := s.claimsFrom(c)
+	if viaCookie && !errors.Is(err, errUnauthorized) {
+		if err := s.refuseCrossSite(c); err != nil {
+			return err
+		}
+	}
+	if err == nil {
+		if err := s.endSession(c.UserContext(), claims); err != nil {
+			return err
+		}
+	}
+	s.setSessionCookie(c, "", 0)
+	return nil
+}
+
+// endSession records the token as ended until it expires; rows of tokens that have
+// expired since go in the same statement, so the table holds only live tokens.
+func (s *server) endSession(ctx context.Context, claims auth.Claims) error {
+	userID, err := uuid.Parse(claims.Subject)
+	if err != nil {
+		return errTokenInvalid
+	}
+	_, err = s.Pool.Exec(ctx, `WITH expired AS (DELETE FROM ended_sessions WHERE expires_at < $4)
+		INSERT INTO ended_sessions (token_id, user_id, expires_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+		claims.ID, userID, time.Unix(claims.ExpiresAt, 0), s.Now())
+	return err
+}
+
+// sessionEnded is one primary-key lookup per authenticated request: a logout on any
+// replica is seen by every other one at once.
+func (s *server) sessionEnded(ctx context.Context, tokenID string) (bool, error) {
+	var ended bool
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = $1)`, tokenID).Scan(&ended)
+	return ended, err
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	nethttp "net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/supermock/engine/internal/testdb"
+)
+
+// served is one `serve` running in this process until stop.
+type served struct {
+	base string
+	logs *lockedBuffer
+	stop func()
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// startServe starts the binary's serve command on a free port and waits until it answers
+// on host.
+func startServe(t *testing.T, vars map[string]string, host string) *served {
+	t.Helper()
+	vars = maps.Clone(vars)
+	port := freePort(t)
+	vars["PORT"] = strconv.Itoa(port)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	logs := &lockedBuffer{}
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), logs) }()
+	s := &served{base: fmt.Sprintf("http://%s:%d", host, port), logs: logs}
+	var once sync.Once
+	s.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(s.stop)
+	testdb.Eventually(t, 30*time.Second, func() bool {
+		select {
+		case err := <-done:
+			t.Fatalf("serve ended: %v\n%s", err, logs)
+		default:
+		}
+		resp, err := nethttp.Get(s.base + "/api/health")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return true
+	})
+	return s
+}
+
+func (s *served) post(t *testing.T, path, token string, body any) (int, []byte) {
+	t.Helper()
+	raw, _ := json.Marshal(body)
+	req, _ := nethttp.NewRequest("POST", s.base+path, bytes.NewReader(raw))
+	req.Header.Set("Content-Type", "application/json")
+	return s.do(t, req, token)
+}
+
+func (s *served) get(t *testing.T, path, token string) (int, []byte) {
+	t.Helper()
+	req, _ := nethttp.NewRequest("GET", s.base+path, nil)
+	return s.do(t, req, token)
+}
+
+func (s *served) do(t *testing.T, req *nethttp.Request, token string) (int, []byte) {
+	t.Helper()
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+// A development engine without JWT_SECRET keeps its secret in the checkout's .data:
+// a restart logs nobody out.
+func TestDevelopmentSessionsSurviveARestart(t *testing.T) {
+	t.Parallel()
+	vars := map[string]string{"DATABASE_URL": testdb.NewDatabase(t)}
+	first := startServe(t, vars, "127.0.0.1")
+	status, body := first.post(t, "/api/auth/dev", "", map[string]any{"telegram_id": 4701, "username": "dev"})
+	var login struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(body, &login); err != nil || status != 201 || login.Token == "" {
+		t.Fatalf("dev login: %d %s", status, body)
+	}
+	first.stop()
+	if strings.Contains(first.logs.String(), login.Token) {
+		t.Fatal("the token is in the log")
+	}
+	second := startServe(t, vars, "127.0.0.1")
+	if status, body := second.get(t, "/api/queue", login.Token); status != 200 {
+		t.Fatalf("the session after a restart: %d %s", status, body)
+	}
+}
