@@ -88,11 +88,16 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 
 // replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by
 // after (a cursor, exclusive), since and until (RFC 3339, occurred_at), type and stream
-// (each repeatable or comma-separated). Filters are checked before the first byte; a
-// failure once streaming ends the NDJSON with an {"error":…} line and is logged.
+// (each repeatable or comma-separated). Filters and the database are checked before the
+// first byte; a failure once streaming ends the NDJSON with an {"error":…} line and is
+// logged.
 func (s *server) replay(c *fiber.Ctx) error {
 	f, format, err := replayFilter(c)
 	if err != nil {
+		return err
+	}
+	// Once the stream starts its status is 200: an outage must be told before.
+	if err := s.Pool.Ping(c.UserContext()); err != nil {
 		return err
 	}
 	contentType := "application/x-ndjson"

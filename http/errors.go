@@ -1,13 +1,11 @@
 package http
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
@@ -60,7 +58,6 @@ var (
 	errIdempotencyInUse  = newError(fiber.StatusConflict, "idempotency-key-in-use", "a request with this Idempotency-Key is still in flight")
 	errIdempotencyReused = newError(fiber.StatusUnprocessableEntity, "idempotency-key-reused", "this Idempotency-Key was used for another request")
 	errUnavailable       = newError(fiber.StatusServiceUnavailable, "database-unavailable", "the database cannot be reached: retry later")
-	errTimeout           = newError(fiber.StatusServiceUnavailable, "timeout", "the request took too long: retry later")
 	errInternal          = newError(fiber.StatusInternalServerError, "internal", "internal error")
 )
 
@@ -91,11 +88,12 @@ func classify(err error) *apiError {
 		de    *domain.Error
 		fe    *fiber.Error
 		field *auth.FieldError
-		conn  *pgconn.ConnectError
 	)
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case databaseUnavailable(err):
+		return errUnavailable
 	case errors.As(err, &de):
 		if status, ok := kindStatus[de.Kind()]; ok {
 			return newError(status, de.Code(), err.Error())
@@ -118,10 +116,6 @@ func classify(err error) *apiError {
 		if e, ok := fiberCodes[fe.Code]; ok {
 			return e
 		}
-	case errors.As(err, &conn), pgconn.Timeout(err):
-		return errUnavailable
-	case errors.Is(err, context.DeadlineExceeded):
-		return errTimeout
 	}
 	return errInternal
 }
@@ -135,12 +129,16 @@ func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
-// refusal classifies err for the answer; a 5xx goes to the log under the request id.
+// refusal classifies err for the answer; a 5xx goes to the log under the request id,
+// and an outage says when to retry.
 func refusal(logger *slog.Logger, c *fiber.Ctx, err error) *apiError {
 	e := classify(err)
 	if e.status >= fiber.StatusInternalServerError {
 		logger.Error("request failed", "request_id", requestIDOf(c), "method", c.Method(),
 			"path", c.Path(), "status", e.status, "err", err)
+	}
+	if e == errUnavailable {
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)
 	}
 	return e
 }

@@ -40,6 +40,7 @@ func (s *server) health(c *fiber.Ctx) error {
 	case err != nil && s.Pool.Ping(ctx) != nil:
 		body.Status, body.Database = "error", "disconnected"
 		body.Services.EventStore, body.Services.Projections = "error", "error"
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 	case err != nil || stalled:
 		// A database without the read tables (not migrated) cannot project either.

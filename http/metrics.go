@@ -68,5 +68,6 @@ func (m *metrics) request(method, route string, status int, elapsed time.Duratio
 }
 
 func (m *metrics) handler() fiber.Handler {
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	// A collector that cannot read the database leaves its series out; the rest is served.
+	return adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 }

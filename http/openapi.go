@@ -48,9 +48,9 @@ var operations = []operation{
 	{method: "POST", path: "/api/auth/webapp", summary: "Log in with a Telegram WebApp's initData (201 on the first login)",
 		request: webAppRequest{}, response: loginResponse{}, refusals: []int{400, 401, 415, 429, 503}},
 	{method: "POST", path: "/api/auth/dev", summary: "Log in as any Telegram id; 404 unless APP_ENV=development",
-		request: devLoginRequest{}, response: loginResponse{}, refusals: []int{400, 404, 415, 429}},
+		request: devLoginRequest{}, response: loginResponse{}, refusals: []int{400, 404, 415, 429, 503}},
 	{method: "POST", path: "/api/auth/logout", summary: "Log out: the session's token is refused from now on, on every replica, and the cookie is deleted (204, with a session or without)",
-		status: 204, refusals: []int{403, 429}},
+		status: 204, refusals: []int{403, 429, 503}},
 	{method: "GET", path: "/api/me", summary: "My profile, professions and form", access: user, response: meResponse{}, fresh: true, refusals: []int{404}},
 	{method: "PUT", path: "/api/me", summary: "Change my names or timezone (IANA)", access: user, request: profileRequest{}, command: true},
 	{method: "PUT", path: "/api/me/professions", summary: "Select my professions", access: user, request: professionsRequest{}, command: true},
@@ -109,7 +109,7 @@ var errorDescriptions = map[int]string{
 	422: "idempotency-key-reused",
 	429: "rate-limited (RATE_LIMIT_MAX_REQUESTS per RATE_LIMIT_WINDOW_MS, per user or IP, per process)",
 	500: "internal: logged with the request id",
-	503: "database-unavailable, timeout, or telegram-disabled",
+	503: "database-unavailable (with Retry-After), or telegram-disabled",
 }
 
 var pathParam = regexp.MustCompile(`:([a-z]+)`)
@@ -195,14 +195,15 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 	o["x-access"] = op.access.String()
 	refusals := append([]int{500}, op.refusals...)
 	if op.access != public {
-		refusals = append(refusals, 401)
+		// Every route behind a login reads the database.
+		refusals = append(refusals, 401, 503)
 		o["security"] = []any{map[string]any{"bearer": []any{}}, map[string]any{"cookie": []any{}}}
 	}
 	if op.access == admin {
 		refusals = append(refusals, 403)
 	}
 	if op.command {
-		refusals = append(refusals, 400, 409, 413, 429, 503)
+		refusals = append(refusals, 400, 409, 413, 429)
 		if op.request != nil {
 			refusals = append(refusals, 415)
 		}
