@@ -86,6 +86,14 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		attempts: cfg.MaxAttempts, newID: cfg.NewID}, nil
 }
 
+// With returns the service with the same settings over another store, such as one
+// inside a transaction that commits other rows with the command's events.
+func (s *Service) With(store Store) *Service {
+	out := *s
+	out.store = store
+	return &out
+}
+
 // InterviewDuration is the configured length of every interview.
 func (s *Service) InterviewDuration() time.Duration { return s.duration }
 

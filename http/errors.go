@@ -2,7 +2,6 @@ package http
 
 import (
 	"errors"
-	"log/slog"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
@@ -92,7 +91,7 @@ func classify(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
-	case databaseUnavailable(err):
+	case databaseOutage(err) != noOutage:
 		return errUnavailable
 	case errors.As(err, &de):
 		if status, ok := kindStatus[de.Kind()]; ok {
@@ -122,23 +121,25 @@ func classify(err error) *apiError {
 
 // errorHandler answers every error in the documented shape; every 5xx goes to the log
 // under the request id, and its details never go to the client.
-func errorHandler(logger *slog.Logger) fiber.ErrorHandler {
-	return func(c *fiber.Ctx, err error) error {
-		e := refusal(logger, c, err)
-		return c.Status(e.status).JSON(errorBody{Error: errorDetail{Code: e.code, Message: e.message, RequestID: requestIDOf(c)}})
-	}
+func (s *server) errorHandler(c *fiber.Ctx, err error) error {
+	e := s.refusal(c, err)
+	return c.Status(e.status).JSON(errorBody{Error: errorDetail{Code: e.code, Message: e.message, RequestID: requestIDOf(c)}})
 }
 
-// refusal classifies err for the answer; a 5xx goes to the log under the request id,
-// and an outage says when to retry.
-func refusal(logger *slog.Logger, c *fiber.Ctx, err error) *apiError {
+// refusal classifies err for the answer; a 5xx goes to the log under the request id.
+// An outage says when to retry; a lost database also drops every pooled connection,
+// since each one opened before it went away would fail once more after it is back.
+func (s *server) refusal(c *fiber.Ctx, err error) *apiError {
 	e := classify(err)
 	if e.status >= fiber.StatusInternalServerError {
-		logger.Error("request failed", "request_id", requestIDOf(c), "method", c.Method(),
+		s.Logger.Error("request failed", "request_id", requestIDOf(c), "method", c.Method(),
 			"path", c.Path(), "status", e.status, "err", err)
 	}
 	if e == errUnavailable {
 		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)
+		if databaseOutage(err) == databaseLost {
+			s.Pool.Reset()
+		}
 	}
 	return e
 }

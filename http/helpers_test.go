@@ -162,7 +162,8 @@ func (r response) json(t testing.TB, v any) {
 func (r response) String() string { return fmt.Sprintf("%d %s", r.status, r.body) }
 
 // call sends a request; body is sent as is when it is a string or []byte, as JSON
-// otherwise. headers are name, value pairs; "Authorization" may be given as a token.
+// otherwise. headers are name, value pairs (a name given twice is sent twice);
+// "Authorization" may be given as a token.
 func (e *env) call(method, path, token string, body any, headers ...string) response {
 	e.t.Helper()
 	var raw []byte
@@ -188,8 +189,14 @@ func (e *env) call(method, path, token string, body any, headers ...string) resp
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
+	given := map[string]bool{}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
+		if given[headers[i]] {
+			req.Header.Add(headers[i], headers[i+1])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+		given[headers[i]] = true
 	}
 	resp, err := nethttp.DefaultClient.Do(req)
 	if err != nil {

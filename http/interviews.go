@@ -137,15 +137,15 @@ func (s *server) onInterview(run func(s *server, c *fiber.Ctx, id, me uuid.UUID)
 }
 
 func startInterview(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) {
-	return s.Service.StartInterview(c.UserContext(), s.meta(c), id, me)
+	return s.service(c).StartInterview(c.UserContext(), s.meta(c), id, me)
 }
 
 func completeInterview(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) {
-	return s.Service.CompleteInterview(c.UserContext(), s.meta(c), id, me)
+	return s.service(c).CompleteInterview(c.UserContext(), s.meta(c), id, me)
 }
 
 func reportNoShow(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) {
-	return s.Service.ReportNoShow(c.UserContext(), s.meta(c), id, me)
+	return s.service(c).ReportNoShow(c.UserContext(), s.meta(c), id, me)
 }
 
 // cancelInterview takes an optional body with a reason.
@@ -156,7 +156,7 @@ func cancelInterview(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) 
 			return "", err
 		}
 	}
-	return s.Service.CancelInterview(c.UserContext(), s.meta(c), id, me, req.Reason)
+	return s.service(c).CancelInterview(c.UserContext(), s.meta(c), id, me, req.Reason)
 }
 
 func submitFeedback(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) {
@@ -164,6 +164,6 @@ func submitFeedback(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) {
 	if err := decode(c, &req); err != nil {
 		return "", err
 	}
-	return s.Service.SubmitFeedback(c.UserContext(), s.meta(c), id, me,
+	return s.service(c).SubmitFeedback(c.UserContext(), s.meta(c), id, me,
 		domain.FeedbackInput{Rating: req.Rating, Skills: req.Skills, Comment: req.Comment})
 }

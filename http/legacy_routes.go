@@ -88,7 +88,7 @@ func (s *server) legacyEnvelope(c *fiber.Ctx) error {
 	if err == nil {
 		return nil
 	}
-	e := refusal(s.Logger, c, err)
+	e := s.refusal(c, err)
 	msg := legacyMessages[e.code]
 	if msg == "" {
 		msg = e.message

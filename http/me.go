@@ -64,7 +64,7 @@ func (s *server) meta(c *fiber.Ctx) domain.Meta {
 }
 
 // reply answers a command with the position of the events it appended:
-// reply(c)(s.Service.X(...)).
+// reply(c)(s.service(c).X(...)).
 func reply(c *fiber.Ctx) func(position string, err error) error {
 	return func(position string, err error) error {
 		if err != nil {
@@ -115,7 +115,7 @@ func (s *server) updateProfile(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	return reply(c)(s.Service.UpdateProfile(c.UserContext(), s.meta(c), sessionOf(c).UserID,
+	return reply(c)(s.service(c).UpdateProfile(c.UserContext(), s.meta(c), sessionOf(c).UserID,
 		domain.ProfileInput{FirstName: req.FirstName, LastName: req.LastName, Timezone: req.Timezone}))
 }
 
@@ -124,7 +124,7 @@ func (s *server) selectProfessions(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	return reply(c)(s.Service.SelectProfessions(c.UserContext(), s.meta(c), sessionOf(c).UserID, req.Professions))
+	return reply(c)(s.service(c).SelectProfessions(c.UserContext(), s.meta(c), sessionOf(c).UserID, req.Professions))
 }
 
 func (s *server) submitForm(c *fiber.Ctx) error {
@@ -132,7 +132,7 @@ func (s *server) submitForm(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	return reply(c)(s.Service.SubmitForm(c.UserContext(), s.meta(c), sessionOf(c).UserID, domain.FormInput{
+	return reply(c)(s.service(c).SubmitForm(c.UserContext(), s.meta(c), sessionOf(c).UserID, domain.FormInput{
 		Profession: req.Profession, Country: req.Country, Experience: req.Experience, Language: req.Language,
 		Email: req.Email, Phone: req.Phone, Tools: req.Tools,
 	}))

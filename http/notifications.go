@@ -67,7 +67,7 @@ func (s *server) readNotification(c *fiber.Ctx) error {
 	}
 	me := sessionOf(c).UserID
 	var interviewID uuid.UUID
-	err = s.Pool.QueryRow(c.UserContext(), `SELECT interview_id FROM notifications
+	err = s.db(c).QueryRow(c.UserContext(), `SELECT interview_id FROM notifications
 		WHERE notification_id = $1 AND user_id = $2`, id, me).Scan(&interviewID)
 	if errNoRows(err) {
 		return domain.ErrNotificationNotFound
@@ -75,5 +75,5 @@ func (s *server) readNotification(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return reply(c)(s.Service.MarkNotificationRead(c.UserContext(), s.meta(c), interviewID, id, me))
+	return reply(c)(s.service(c).MarkNotificationRead(c.UserContext(), s.meta(c), interviewID, id, me))
 }

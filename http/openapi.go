@@ -160,8 +160,9 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 			"description": "a cursor from X-Event-Position: wait until the read tables have passed it"})
 	}
 	if op.command && op.method == fiber.MethodPost {
-		params = append(params, map[string]any{"name": headerIdempotencyKey, "in": "header", "schema": map[string]any{"type": "string", "maxLength": maxIdempotencyKey},
-			"description": "a retry with the same key gets the first answer"})
+		params = append(params, map[string]any{"name": headerIdempotencyKey, "in": "header",
+			"schema":      map[string]any{"type": "string", "minLength": 1, "maxLength": maxIdempotencyKey, "pattern": `^[\x20-\x7E]+$`},
+			"description": "printable ASCII; a retry with the same key within 24 h gets the first answer"})
 	}
 	if len(params) > 0 {
 		o["parameters"] = params

@@ -56,7 +56,7 @@ func (s *server) joinQueue(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	id, pos, err := s.Service.JoinQueue(c.UserContext(), s.meta(c), sessionOf(c).UserID, domain.QueueInput{
+	id, pos, err := s.service(c).JoinQueue(c.UserContext(), s.meta(c), sessionOf(c).UserID, domain.QueueInput{
 		Role: req.Role, Profession: req.Profession, Language: req.Language,
 		WindowStart: req.WindowStart, WindowEnd: req.WindowEnd,
 	})
@@ -74,7 +74,7 @@ func (s *server) leaveQueue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return reply(c)(s.Service.LeaveQueue(c.UserContext(), s.meta(c), sessionOf(c).UserID, id))
+	return reply(c)(s.service(c).LeaveQueue(c.UserContext(), s.meta(c), sessionOf(c).UserID, id))
 }
 
 func (s *server) myEntries(c *fiber.Ctx) error {

@@ -43,7 +43,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/api/interviews/:id/feedback", post(s.onInterview(submitFeedback))...)
 
 	app.Get("/api/notifications", user, s.fresh(readsNotifications...), s.notifications)
-	app.Post("/api/notifications/:id/read", post(s.fresh(readsNotifications...), s.readNotification)...)
+	// The wait for the inbox comes before the key's transaction, which it would hold open.
+	app.Post("/api/notifications/:id/read", command(s.fresh(readsNotifications...), s.idempotent, s.readNotification)...)
 
 	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{user, s.requireAdmin, h} }
 	app.Get("/api/admin/projections", admin(s.projectionStatuses)...)

@@ -78,7 +78,7 @@ func New(d Deps) *fiber.App {
 		ReadTimeout:           10 * time.Second,
 		WriteTimeout:          writeTimeout,
 		IdleTimeout:           60 * time.Second,
-		ErrorHandler:          errorHandler(s.Logger),
+		ErrorHandler:          s.errorHandler,
 		// fiber believes the left-most X-Forwarded-For entry, the one a client writes:
 		// the client's address is clientIP's, and c.IP() is the peer's.
 		EnableTrustedProxyCheck: true,

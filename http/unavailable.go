@@ -14,21 +14,31 @@ import (
 // what PostgreSQL needs to restart or fail over, well under a load balancer's patience.
 const retryAfterSeconds = "2"
 
-// unavailableStates are the SQLSTATEs of a server that cannot serve now, though the
-// request itself was fine: every SQLSTATE of class 08 (connection exception) too.
-var unavailableStates = map[string]bool{
+// outage is what a database error says about the database being there.
+type outage int
+
+const (
+	// noOutage: the database answered this request (a constraint, a wrong password).
+	noOutage outage = iota
+	// databaseBusy: full, or no connection or answer in time; the connections are sound.
+	databaseBusy
+	// databaseLost: gone, restarting or failed over; none of the pool's connections can
+	// be trusted any more.
+	databaseLost
+)
+
+// lostStates are the SQLSTATEs of a server that cannot serve now though the request was
+// fine; every SQLSTATE of class 08 (connection exception) too.
+var lostStates = map[string]bool{
 	"57P01": true, // admin_shutdown: pg_ctl stop, a terminated backend
 	"57P02": true, // crash_shutdown: another backend crashed
 	"57P03": true, // cannot_connect_now: starting up or shutting down
-	"53300": true, // too_many_connections
 	"25006": true, // read_only_sql_transaction: a standby, as after a failover
 }
 
-// databaseUnavailable is the one place that decides "the database is not there right
-// now": such an error is a 503 with Retry-After, never a 500, whatever the route. A
-// SQLSTATE outside the list is the database's answer to this request (a constraint,
-// a wrong password), not an outage.
-func databaseUnavailable(err error) bool {
+// databaseOutage is the one place that decides "the database is not there right now":
+// any outage is a 503 with Retry-After, never a 500, whatever the route.
+func databaseOutage(err error) outage {
 	var (
 		pgErr   *pgconn.PgError
 		connect *pgconn.ConnectError
@@ -36,21 +46,27 @@ func databaseUnavailable(err error) bool {
 	)
 	switch {
 	case errors.As(err, &pgErr):
-		return unavailableStates[pgErr.Code] || strings.HasPrefix(pgErr.Code, "08")
-	case errors.As(err, &connect): // refused, unreachable, or no answer in time
-		return true
+		switch {
+		case pgErr.Code == "53300": // too_many_connections
+			return databaseBusy
+		case lostStates[pgErr.Code], strings.HasPrefix(pgErr.Code, "08"):
+			return databaseLost
+		}
+		return noOutage
+	case errors.As(err, &connect): // refused or unreachable
+		return databaseLost
 	case errors.Is(err, pgconn.ErrConnClosed): // a connection the server ended, used again
-		return true
+		return databaseLost
 	case pgconn.Timeout(err): // a query without an answer by the deadline
-		return true
-	case errors.As(err, &netErr): // a reset or broken socket
-		return true
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF): // a hang-up mid-answer
-		return true
-	case errors.Is(err, context.DeadlineExceeded):
+		return databaseBusy
+	case errors.Is(err, context.DeadlineExceeded): // before net.Error, which it is too
 		// pgxpool hands back the bare deadline when no connection became free in time;
 		// every wait of a request other than the database's ends earlier.
-		return true
+		return databaseBusy
+	case errors.As(err, &netErr): // a reset or broken socket
+		return databaseLost
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF): // a hang-up mid-answer
+		return databaseLost
 	}
-	return false
+	return noOutage
 }

@@ -20,46 +20,47 @@ import (
 	"github.com/supermock/engine/internal/testdb"
 )
 
-// Each SQLSTATE and error type the issue names as "the database is not there right now"
-// is an outage, wrapped as the code wraps it or not; the database's answers to a bad
-// request, and errors of other kinds, are not.
-func TestDatabaseUnavailableDecides(t *testing.T) {
+// Each SQLSTATE and error type that means "the database is not there right now" is an
+// outage, wrapped as the code wraps it or not: lost when no pooled connection can be
+// trusted any more, busy when they are sound. The database's answers to a bad request,
+// and errors of other kinds, are not outages.
+func TestDatabaseOutageDecides(t *testing.T) {
 	t.Parallel()
 	state := func(code string) error { return &pgconn.PgError{Severity: "FATAL", Code: code} }
 	cases := []struct {
 		name string
 		err  error
-		want bool
+		want outage
 	}{
-		{"admin shutdown 57P01", state("57P01"), true},
-		{"crash shutdown 57P02", state("57P02"), true},
-		{"cannot connect now 57P03", state("57P03"), true},
-		{"too many connections 53300", state("53300"), true},
-		{"read-only after a failover 25006", state("25006"), true},
-		{"connection failure 08006", state("08006"), true},
-		{"connection does not exist 08003", state("08003"), true},
-		{"wrapped by a command", fmt.Errorf("load user 1: %w", state("57P01")), true},
-		{"conn closed", fmt.Errorf("append: %w", pgconn.ErrConnClosed), true},
-		{"reset socket", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, true},
-		{"hung up mid-answer", fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF), true},
-		{"pool wait past the deadline", context.DeadlineExceeded, true},
-		{"unique violation 23505", state("23505"), false},
-		{"undefined table 42P01", state("42P01"), false},
-		{"wrong password 28P01", state("28P01"), false},
-		{"no rows", pgx.ErrNoRows, false},
-		{"canceled", context.Canceled, false},
-		{"a domain refusal", domain.ErrInterviewNotFound, false},
-		{"anything else", errors.New("boom"), false},
+		{"admin shutdown 57P01", state("57P01"), databaseLost},
+		{"crash shutdown 57P02", state("57P02"), databaseLost},
+		{"cannot connect now 57P03", state("57P03"), databaseLost},
+		{"too many connections 53300", state("53300"), databaseBusy},
+		{"read-only after a failover 25006", state("25006"), databaseLost},
+		{"connection failure 08006", state("08006"), databaseLost},
+		{"connection does not exist 08003", state("08003"), databaseLost},
+		{"wrapped by a command", fmt.Errorf("load user 1: %w", state("57P01")), databaseLost},
+		{"conn closed", fmt.Errorf("append: %w", pgconn.ErrConnClosed), databaseLost},
+		{"reset socket", &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}, databaseLost},
+		{"hung up mid-answer", fmt.Errorf("failed to receive message: %w", io.ErrUnexpectedEOF), databaseLost},
+		{"pool wait past the deadline", context.DeadlineExceeded, databaseBusy},
+		{"unique violation 23505", state("23505"), noOutage},
+		{"undefined table 42P01", state("42P01"), noOutage},
+		{"wrong password 28P01", state("28P01"), noOutage},
+		{"no rows", pgx.ErrNoRows, noOutage},
+		{"canceled", context.Canceled, noOutage},
+		{"a domain refusal", domain.ErrInterviewNotFound, noOutage},
+		{"anything else", errors.New("boom"), noOutage},
 	}
 	for _, c := range cases {
-		if got := databaseUnavailable(c.err); got != c.want {
-			t.Errorf("%s: databaseUnavailable(%v) = %v, want %v", c.name, c.err, got, c.want)
+		if got := databaseOutage(c.err); got != c.want {
+			t.Errorf("%s: databaseOutage(%v) = %v, want %v", c.name, c.err, got, c.want)
 		}
 	}
 }
 
 // The same decision on errors a real PostgreSQL and a real pool produce.
-func TestDatabaseUnavailableOnRealErrors(t *testing.T) {
+func TestDatabaseOutageOnRealErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	url := testdb.NewDatabase(t)
@@ -80,8 +81,11 @@ func TestDatabaseUnavailableOnRealErrors(t *testing.T) {
 		}
 		return victim
 	}
-	outages := map[string]func(t *testing.T) error{
-		"connection refused": func(t *testing.T) error {
+	outages := map[string]struct {
+		want    outage
+		produce func(t *testing.T) error
+	}{
+		"connection refused": {databaseLost, func(t *testing.T) error {
 			l, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				t.Fatal(err)
@@ -89,20 +93,20 @@ func TestDatabaseUnavailableOnRealErrors(t *testing.T) {
 			_ = l.Close()
 			_, err = pgx.Connect(ctx, "postgres://postgres@"+l.Addr().String()+"/x?sslmode=disable")
 			return err
-		},
+		}},
 		// The server's FATAL 57P01 comes first, or a hang-up if the socket closes before
 		// it is read; the connection is closed for good after either.
-		"terminated backend (57P01)": func(t *testing.T) error {
+		"terminated backend (57P01)": {databaseLost, func(t *testing.T) error {
 			_, err := terminated(t).Exec(ctx, `SELECT 1`)
 			return err
-		},
-		"a connection the server ended, used again": func(t *testing.T) error {
+		}},
+		"a connection the server ended, used again": {databaseLost, func(t *testing.T) error {
 			victim := terminated(t)
 			_, _ = victim.Exec(ctx, `SELECT 1`)
 			_, err := victim.Exec(ctx, `SELECT 1`)
 			return err
-		},
-		"read-only transaction (25006)": func(t *testing.T) error {
+		}},
+		"read-only transaction (25006)": {databaseLost, func(t *testing.T) error {
 			conn := connect(t, url)
 			_, err := conn.Exec(ctx, `SET default_transaction_read_only = on`)
 			if err != nil {
@@ -110,8 +114,8 @@ func TestDatabaseUnavailableOnRealErrors(t *testing.T) {
 			}
 			_, err = conn.Exec(ctx, `INSERT INTO idempotency_keys (owner, key, request_hash) VALUES ('o', 'k', '')`)
 			return err
-		},
-		"a role over its connection limit (53300)": func(t *testing.T) error {
+		}},
+		"a role over its connection limit (53300)": {databaseBusy, func(t *testing.T) error {
 			role := "limited_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 			if _, err := admin.Exec(ctx, `CREATE ROLE `+role+` LOGIN CONNECTION LIMIT 0`); err != nil {
 				t.Fatal(err)
@@ -124,15 +128,15 @@ func TestDatabaseUnavailableOnRealErrors(t *testing.T) {
 			cfg.User = role
 			_, err = pgx.ConnectConfig(ctx, cfg)
 			return err
-		},
-		"a query unanswered by its deadline": func(t *testing.T) error {
+		}},
+		"a query unanswered by its deadline": {databaseBusy, func(t *testing.T) error {
 			conn := connect(t, url)
 			short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 			defer cancel()
 			_, err := conn.Exec(short, `SELECT pg_sleep(30)`)
 			return err
-		},
-		"a pool with no free connection by the deadline": func(t *testing.T) error {
+		}},
+		"a pool with no free connection by the deadline": {databaseBusy, func(t *testing.T) error {
 			cfg, err := pgxpool.ParseConfig(url)
 			if err != nil {
 				t.Fatal(err)
@@ -152,13 +156,13 @@ func TestDatabaseUnavailableOnRealErrors(t *testing.T) {
 			defer cancel()
 			_, err = pool.Exec(short, `SELECT 1`)
 			return err
-		},
+		}},
 	}
-	for name, produce := range outages {
+	for name, o := range outages {
 		t.Run(name, func(t *testing.T) {
-			err := produce(t)
-			if err == nil || !databaseUnavailable(err) {
-				t.Fatalf("%v is not taken for an outage", err)
+			err := o.produce(t)
+			if got := databaseOutage(err); err == nil || got != o.want {
+				t.Fatalf("%v is taken for %d, want %d", err, got, o.want)
 			}
 			if e := classify(err); e != errUnavailable {
 				t.Fatalf("classified as %s", e)
@@ -166,7 +170,7 @@ func TestDatabaseUnavailableOnRealErrors(t *testing.T) {
 		})
 	}
 	_, err := admin.Exec(ctx, `INSERT INTO no_such_table VALUES (1)`)
-	if err == nil || databaseUnavailable(err) || classify(err) != errInternal {
+	if err == nil || databaseOutage(err) != noOutage || classify(err) != errInternal {
 		t.Fatalf("a query error %v is taken for an outage", err)
 	}
 }
