@@ -138,6 +138,7 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *s
 		return untilCancelled(matchmaker.New(store, clock, cfg.InterviewDuration, logger).Run(ctx))
 	})
 	g.Go(func() error { return untilCancelled(expirer.Run(ctx, expiryInterval)) })
+	g.Go(func() error { return untilCancelled(api.NewKeyPurge(pool, clock, logger).Run(ctx, keyPurgeInterval)) })
 	g.Go(func() error { return untilCancelled(notif.Run(ctx)) })
 	g.Go(func() error { return untilCancelled(runner.Run(ctx)) })
 	err = g.Wait()
@@ -152,6 +153,9 @@ const minPoolSize = 40
 // expiryInterval is how often waiting entries are checked against the clock: an entry
 // expires at most this long after its window stopped fitting an interview.
 const expiryInterval = 30 * time.Second
+
+// keyPurgeInterval is how often Idempotency-Key rows past their 24 h are deleted.
+const keyPurgeInterval = time.Hour
 
 // untilCancelled turns a consumer's stop on shutdown into a clean end.
 func untilCancelled(err error) error {
