@@ -44,7 +44,7 @@ const (
 func testConfig() config.Config {
 	return config.Config{
 		AppEnv: config.Development, JWTSecret: jwtSecret, JWTTTL: time.Hour, TelegramToken: botToken,
-		FrontendURL: frontend, RateLimitWindow: 15 * time.Minute, RateLimitMax: 10000,
+		FrontendURL: frontend, RateLimitWindow: 15 * time.Minute, RateLimitMax: 10000, RateLimitQueryMax: 100000,
 		AdminTelegramIDs: []int64{adminTG}, InterviewDuration: time.Hour,
 	}
 }

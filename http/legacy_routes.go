@@ -55,30 +55,32 @@ func (s *server) legacyRoutes(app *fiber.App) {
 	limit := s.limit()
 	user := s.authenticate
 	command := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{user, limit, h} }
+	queries := s.limitQueries()
+	query := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{user, queries, h} }
 
 	g := app.Group("/legacy", s.legacyEnvelope)
-	g.Get("/api/auth/session", s.legacySession)
+	g.Get("/api/auth/session", queries, s.legacySession)
 	g.Post("/api/auth/telegram-widget", limit, s.legacyWidgetLogin)
 	g.Post("/api/auth/telegram", limit, s.legacyInitDataLogin)
 	g.Post("/api/auth/telegram-webapp", limit, s.legacyInitDataLogin)
 	g.Post("/api/auth/logout", s.legacyLogout)
 
-	g.Get("/api/form", user, s.legacyForm)
+	g.Get("/api/form", query(s.legacyForm)...)
 	g.Post("/api/form", command(s.legacySubmitForm)...)
 	g.Put("/api/form", command(s.legacySubmitForm)...)
 	g.Post("/api/professions/selected", command(s.legacySelectProfession)...)
 
-	g.Get("/api/calendar/slots/:profession", user, s.legacySlots)
+	g.Get("/api/calendar/slots/:profession", query(s.legacySlots)...)
 	g.Post("/api/calendar/queue", command(s.legacyJoin)...)
-	g.Get("/api/calendar/queue/status", user, s.legacyQueueStatus)
+	g.Get("/api/calendar/queue/status", query(s.legacyQueueStatus)...)
 	g.Delete("/api/calendar/queue", command(s.legacyLeave)...)
-	g.Get("/api/calendar/sessions", user, s.legacySessions)
-	g.Get("/api/calendar/sessions/:id", user, s.legacyOneSession)
+	g.Get("/api/calendar/sessions", query(s.legacySessions)...)
+	g.Get("/api/calendar/sessions/:id", query(s.legacyOneSession)...)
 	g.Patch("/api/calendar/sessions/:id/complete", command(s.legacyComplete)...)
 
-	g.Get("/api/feedback/sessions/:id", user, s.legacySessionFeedback)
+	g.Get("/api/feedback/sessions/:id", query(s.legacySessionFeedback)...)
 	g.Post("/api/feedback/sessions/:id", command(s.legacySubmitFeedback)...)
-	g.Get("/api/feedback/user", user, s.legacyFeedbackHistory)
+	g.Get("/api/feedback/user", query(s.legacyFeedbackHistory)...)
 }
 
 // legacyEnvelope answers every refusal of the group, unknown routes included, in the

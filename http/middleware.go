@@ -91,11 +91,19 @@ func (s *server) securityHeaders() []any {
 }
 
 // limit is the rate limit of command routes: RATE_LIMIT_MAX_REQUESTS per
-// RATE_LIMIT_WINDOW_MS per user (or per IP before login). Counters live in this
-// process: replicas each allow the limit.
-func (s *server) limit() fiber.Handler {
+// RATE_LIMIT_WINDOW_MS per user (or per IP before login), one budget for every route
+// group.
+func (s *server) limit() fiber.Handler { return s.commandLimit }
+
+// limitQueries is the rate limit of query routes, a budget of their own
+// (RATE_LIMIT_QUERY_MAX_REQUESTS): a page that polls spends no command's share.
+func (s *server) limitQueries() fiber.Handler { return s.queryLimit }
+
+// limiter allows max requests per RATE_LIMIT_WINDOW_MS per user, or per client address
+// before login. Counters live in this process: replicas each allow the limit.
+func (s *server) limiter(max int) fiber.Handler {
 	return limiter.New(limiter.Config{
-		Max:        s.Config.RateLimitMax,
+		Max:        max,
 		Expiration: s.Config.RateLimitWindow,
 		KeyGenerator: func(c *fiber.Ctx) string {
 			if sess, ok := c.Locals(localSession).(session); ok {

@@ -178,7 +178,34 @@ func TestRateLimitOnCommands(t *testing.T) {
 	if e.events() != before {
 		t.Error("a rate-limited command was stored")
 	}
-	// Queries are not limited, and another user has a budget of their own.
-	wantStatus(t, e.call("GET", "/api/professions", "", nil), 200)
+	// Queries have a budget of their own, and another user has a budget of their own.
+	wantStatus(t, e.call("GET", "/api/queue", l.Token, nil), 200)
 	wantStatus(t, e.call("PUT", "/api/me/professions", e.loginDev(3002).Token, body), 200)
+}
+
+// Query routes are limited too, on a larger budget apart from the commands': a client
+// polling in a loop is stopped, and spends nobody else's share.
+func TestRateLimitOnQueries(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{config: func(c *config.Config) { c.RateLimitMax, c.RateLimitQueryMax = 2, 5 }})
+	poller, other := e.loginDev(3011), e.loginDev(3012)
+	paths := []string{"/api/queue", "/api/interviews", "/api/notifications", "/api/queue/stats", "/api/queue"}
+	for _, path := range paths {
+		wantStatus(t, e.call("GET", path, poller.Token, nil), 200)
+	}
+	for _, path := range append(paths, "/api/me", "/api/slots") {
+		wantError(t, e.call("GET", path, poller.Token, nil), 429, "rate-limited")
+	}
+	wantStatus(t, e.call("GET", "/legacy/api/calendar/sessions", poller.Token, nil), 429) // one budget for every route group
+	// Its commands still have their own budget; another user's queries theirs.
+	wantStatus(t, e.call("PUT", "/api/me/professions", poller.Token, map[string]any{"professions": []string{"qa-engineer"}}), 200)
+	wantStatus(t, e.call("GET", "/api/queue", other.Token, nil), 200)
+	// Before login, per address: the public lists are limited as well; health never is.
+	for range 5 {
+		wantStatus(t, e.call("GET", "/api/professions", "", nil), 200)
+	}
+	wantError(t, e.call("GET", "/api/professions", "", nil), 429, "rate-limited")
+	for range 10 {
+		wantStatus(t, e.call("GET", "/api/health", "", nil), 200)
+	}
 }

@@ -3,50 +3,52 @@ package http
 import "github.com/gofiber/fiber/v2"
 
 // routes registers every route of the API. Command routes are authenticated, rate
-// limited and (POST) idempotent; query routes honour X-Min-Position for the
-// projections they read.
+// limited and (POST) idempotent; query routes are rate limited on a budget of their
+// own and honour X-Min-Position for the projections they read. Health stays unlimited
+// for the probes.
 func (s *server) routes(app *fiber.App) {
-	limit := s.limit()
-	user := s.authenticate
-	command := func(h ...fiber.Handler) []fiber.Handler { return append([]fiber.Handler{user, limit}, h...) }
+	limit, queries := s.limit(), s.limitQueries()
+	authn := s.authenticate
+	user := func(h ...fiber.Handler) []fiber.Handler { return append([]fiber.Handler{authn, queries}, h...) }
+	command := func(h ...fiber.Handler) []fiber.Handler { return append([]fiber.Handler{authn, limit}, h...) }
 	post := func(h ...fiber.Handler) []fiber.Handler {
 		return command(append([]fiber.Handler{s.idempotent}, h...)...)
 	}
 
 	app.Get("/api/health", s.health)
-	app.Get("/api/openapi.json", s.openAPI)
+	app.Get("/api/openapi.json", queries, s.openAPI)
 	app.Get("/metrics", s.metrics.handler())
-	app.Get("/api/professions", s.professions)
+	app.Get("/api/professions", queries, s.professions)
 
 	app.Post("/api/auth/telegram", limit, s.loginWidget)
 	app.Post("/api/auth/webapp", limit, s.loginWebApp)
 	app.Post("/api/auth/dev", limit, s.loginDev)
 	app.Post("/api/auth/logout", limit, s.logout)
 
-	app.Get("/api/me", user, s.fresh(readsUser...), s.me)
+	app.Get("/api/me", user(s.fresh(readsUser...), s.me)...)
 	app.Put("/api/me", command(s.updateProfile)...)
 	app.Put("/api/me/professions", command(s.selectProfessions)...)
 	app.Put("/api/me/form", command(s.submitForm)...)
 
 	app.Post("/api/queue", post(s.joinQueue)...)
-	app.Get("/api/queue", user, s.fresh(readsQueue...), s.myEntries)
-	app.Get("/api/queue/stats", user, s.fresh(readsQueue...), s.queueStats)
+	app.Get("/api/queue", user(s.fresh(readsQueue...), s.myEntries)...)
+	app.Get("/api/queue/stats", user(s.fresh(readsQueue...), s.queueStats)...)
 	app.Delete("/api/queue/:id", command(s.leaveQueue)...)
-	app.Get("/api/slots", user, s.fresh(readsSlots...), s.slots)
+	app.Get("/api/slots", user(s.fresh(readsSlots...), s.slots)...)
 
-	app.Get("/api/interviews", user, s.fresh(readsInterviews...), s.myInterviews)
-	app.Get("/api/interviews/:id", user, s.fresh(readsInterviews...), s.interview)
+	app.Get("/api/interviews", user(s.fresh(readsInterviews...), s.myInterviews)...)
+	app.Get("/api/interviews/:id", user(s.fresh(readsInterviews...), s.interview)...)
 	app.Post("/api/interviews/:id/start", post(s.onInterview(startInterview))...)
 	app.Post("/api/interviews/:id/complete", post(s.onInterview(completeInterview))...)
 	app.Post("/api/interviews/:id/cancel", post(s.onInterview(cancelInterview))...)
 	app.Post("/api/interviews/:id/no-show", post(s.onInterview(reportNoShow))...)
 	app.Post("/api/interviews/:id/feedback", post(s.onInterview(submitFeedback))...)
 
-	app.Get("/api/notifications", user, s.fresh(readsNotifications...), s.notifications)
+	app.Get("/api/notifications", user(s.fresh(readsNotifications...), s.notifications)...)
 	// The wait for the inbox comes before the key's transaction, which it would hold open.
 	app.Post("/api/notifications/:id/read", command(s.fresh(readsNotifications...), s.idempotent, s.readNotification)...)
 
-	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{user, s.requireAdmin, h} }
+	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{authn, queries, s.requireAdmin, h} }
 	app.Get("/api/admin/projections", admin(s.projectionStatuses)...)
 	app.Post("/api/admin/projections/:name/rebuild", admin(s.rebuild)...)
 	app.Get("/api/admin/events", admin(s.replay)...)

@@ -56,7 +56,9 @@ type server struct {
 	proxies proxies
 	// origins may send state changes on the cookie, and pass CORS (FRONTEND_URL).
 	origins map[string]bool
-	metrics *metrics
+	// commandLimit and queryLimit are the two rate-limit budgets, shared by all routes.
+	commandLimit, queryLimit fiber.Handler
+	metrics                  *metrics
 	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
 	lifetime   context.Context
 	stop       context.CancelFunc
@@ -148,7 +150,10 @@ func newServer(d Deps) (*server, error) {
 		admins[id] = true
 	}
 	lifetime, stop := context.WithCancel(context.Background())
-	return &server{Deps: d, secrets: secrets, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()), metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}, nil
+	srv := &server{Deps: d, secrets: secrets, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()),
+		metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}
+	srv.commandLimit, srv.queryLimit = srv.limiter(d.Config.RateLimitMax), srv.limiter(d.Config.RateLimitQueryMax)
+	return srv, nil
 }
 
 // withDefaults fills what a zero Config (tests, tools) leaves out, as config.Load would.
@@ -161,6 +166,9 @@ func withDefaults(c config.Config) config.Config {
 	}
 	if c.RateLimitMax <= 0 {
 		c.RateLimitMax = 100
+	}
+	if c.RateLimitQueryMax <= 0 {
+		c.RateLimitQueryMax = 1000
 	}
 	if c.InterviewDuration <= 0 {
 		c.InterviewDuration = domain.DefaultInterviewDuration

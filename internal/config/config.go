@@ -34,10 +34,12 @@ type Config struct {
 	BotUsername       string
 	TelegramAPIURL    string
 	// FrontendURL is FRONTEND_URL as configured: read it through FrontendURLs.
-	FrontendURL       string
-	BackendURL        string
-	RateLimitWindow   time.Duration
-	RateLimitMax      int
+	FrontendURL     string
+	BackendURL      string
+	RateLimitWindow time.Duration
+	RateLimitMax    int
+	// RateLimitQueryMax is the query routes' budget per window, apart from commands'.
+	RateLimitQueryMax int
 	AdminTelegramIDs  []int64
 	InterviewDuration time.Duration
 	// TelegramAuthMaxAge bounds the age of a Login Widget payload (auth_date).
@@ -80,6 +82,7 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	c.RateLimitWindow = time.Duration(number("RATE_LIMIT_WINDOW_MS", "900000", 1)) * time.Millisecond
 	c.RateLimitMax = number("RATE_LIMIT_MAX_REQUESTS", "100", 1)
+	c.RateLimitQueryMax = number("RATE_LIMIT_QUERY_MAX_REQUESTS", "1000", 1)
 
 	var err error
 	if c.JWTTTL, err = duration(get("JWT_TTL", "168h")); err != nil {
@@ -167,6 +170,7 @@ func (c Config) LogValue() slog.Value {
 		slog.String("backend_url", c.BackendURL),
 		slog.Duration("rate_limit_window", c.RateLimitWindow),
 		slog.Int("rate_limit_max_requests", c.RateLimitMax),
+		slog.Int("rate_limit_query_max_requests", c.RateLimitQueryMax),
 		slog.Any("admin_telegram_ids", c.AdminTelegramIDs),
 		slog.Duration("interview_duration", c.InterviewDuration),
 		slog.Duration("telegram_auth_max_age", c.TelegramAuthMaxAge),
