@@ -4,15 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/supermock/engine/internal/config"
-	"github.com/supermock/engine/internal/pglocal"
-	"github.com/supermock/engine/migrations"
 )
 
 type healthBody struct {
@@ -37,26 +32,8 @@ func (e *env) health() (int, healthBody) {
 func TestDatabaseDownAndUp(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "supermock-health-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	pg, err := pglocal.Start(ctx, dir, pglocal.Options{Ephemeral: true})
-	if err != nil {
-		t.Fatalf("PostgreSQL is needed for this test: %v", err)
-	}
-	t.Cleanup(func() { _ = pg.Stop() })
-	migrate, err := pgxpool.New(ctx, pg.URL("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := migrations.Up(ctx, migrate); err != nil {
-		t.Fatal(err)
-	}
-	migrate.Close()
-
-	e := start(t, options{poolFromURL: pg.URL("postgres"), config: func(c *config.Config) { c.TelegramToken = "" }})
+	pg := startPrivate(t)
+	e := start(t, options{poolFromURL: pg.URL(), config: func(c *config.Config) { c.TelegramToken = "" }})
 	code, body := e.health()
 	want := healthBody{Status: "ok", Database: "connected", Timestamp: body.Timestamp,
 		Services: map[string]string{"eventstore": "ok", "projections": "ok", "telegram": "disabled"}}
@@ -78,9 +55,7 @@ func TestDatabaseDownAndUp(t *testing.T) {
 	}
 	wantStatus(t, join(1), 201)
 
-	if err := pg.Stop(); err != nil {
-		t.Fatal(err)
-	}
+	pg.Stop()
 	code, body = e.health()
 	if code != 503 || body.Status != "error" || body.Database != "disconnected" || body.Services["eventstore"] != "error" {
 		t.Fatalf("database down: %d %+v, want 503 with status error", code, body)
@@ -91,9 +66,7 @@ func TestDatabaseDownAndUp(t *testing.T) {
 	wantError(t, e.call("PUT", "/api/me/professions", l.Token, map[string]any{"professions": []string{"qa-engineer"}}),
 		503, "database-unavailable")
 
-	if pg, err = pglocal.Start(ctx, dir, pglocal.Options{Ephemeral: true, Port: pg.Port()}); err != nil {
-		t.Fatal(err)
-	}
+	pg.Start()
 	deadline := time.Now().Add(15 * time.Second)
 	for code != 200 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
