@@ -29,7 +29,7 @@ func TestHealthcheckFollowsARunningEngine(t *testing.T) {
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve"}, env(map[string]string{"DATABASE_URL": dbURL, "PORT": strconv.Itoa(port)}), &logs)
+		done <- run(ctx, []string{"serve"}, env(map[string]string{"DATABASE_URL": dbURL, "PORT": strconv.Itoa(port), "METRICS_PORT": strconv.Itoa(freePort(t))}), &logs)
 	}()
 	t.Cleanup(func() { // before the database is dropped
 		cancel()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -123,14 +124,27 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *s
 	if err != nil {
 		return err
 	}
-	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock})
-	addr := ":" + strconv.Itoa(cfg.Port)
+	metrics := api.NewMetrics(pool)
+	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock, Metrics: metrics})
+	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
+	metricsAddr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.MetricsPort))
+	if ip := net.ParseIP(cfg.Host); ip != nil && ip.IsLoopback() {
+		logger.Warn("listening on loopback only: nothing outside this machine reaches the API; set HOST=0.0.0.0 to serve every interface",
+			"app_env", cfg.AppEnv, "host", cfg.Host)
+	}
 
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
 		logger.Info("serving", "addr", addr)
 		if err := api.Serve(ctx, app, addr); err != nil {
 			return fmt.Errorf("serve: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		logger.Info("serving metrics", "addr", metricsAddr)
+		if err := api.Serve(ctx, metrics.App(), metricsAddr); err != nil {
+			return fmt.Errorf("serve metrics: %w", err)
 		}
 		return nil
 	})

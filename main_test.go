@@ -36,7 +36,7 @@ func freePort(t *testing.T) int {
 func TestServeAnswersHealthAndStopsWhenCancelled(t *testing.T) {
 	t.Parallel()
 	port := freePort(t)
-	vars := map[string]string{"DATABASE_URL": testdb.NewDatabase(t), "PORT": strconv.Itoa(port)}
+	vars := map[string]string{"DATABASE_URL": testdb.NewDatabase(t), "PORT": strconv.Itoa(port), "METRICS_PORT": strconv.Itoa(freePort(t))}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	nethttp "net/http"
 	"strconv"
 	"strings"
@@ -19,9 +20,10 @@ import (
 
 // served is one `serve` running in this process until stop.
 type served struct {
-	base string
-	logs *lockedBuffer
-	stop func()
+	base              string
+	port, metricsPort int
+	logs              *lockedBuffer
+	stop              func()
 }
 
 type lockedBuffer struct {
@@ -46,13 +48,13 @@ func (b *lockedBuffer) String() string {
 func startServe(t *testing.T, vars map[string]string, host string) *served {
 	t.Helper()
 	vars = maps.Clone(vars)
-	port := freePort(t)
-	vars["PORT"] = strconv.Itoa(port)
+	port, metricsPort := freePort(t), freePort(t)
+	vars["PORT"], vars["METRICS_PORT"] = strconv.Itoa(port), strconv.Itoa(metricsPort)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &lockedBuffer{}
 	go func() { done <- run(ctx, []string{"serve"}, env(vars), logs) }()
-	s := &served{base: fmt.Sprintf("http://%s:%d", host, port), logs: logs}
+	s := &served{base: fmt.Sprintf("http://%s:%d", host, port), port: port, metricsPort: metricsPort, logs: logs}
 	var once sync.Once
 	s.stop = func() {
 		once.Do(func() {
@@ -127,5 +129,61 @@ func TestDevelopmentSessionsSurviveARestart(t *testing.T) {
 	second := startServe(t, vars, "127.0.0.1")
 	if status, body := second.get(t, "/api/queue", login.Token); status != 200 {
 		t.Fatalf("the session after a restart: %d %s", status, body)
+	}
+}
+
+// otherAddress is an address of this machine that is not loopback.
+func otherAddress(t *testing.T) string {
+	t.Helper()
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range addrs {
+		if ipnet, ok := a.(*net.IPNet); ok && !ipnet.IP.IsLoopback() && ipnet.IP.To4() != nil {
+			return ipnet.IP.String()
+		}
+	}
+	t.Skip("this machine has no address but loopback: nothing to tell the bindings apart by")
+	return ""
+}
+
+func reachable(host string, port int) bool {
+	conn, err := net.DialTimeout("tcp", net.JoinHostPort(host, strconv.Itoa(port)), 5*time.Second)
+	if err == nil {
+		conn.Close()
+	}
+	return err == nil
+}
+
+// Development (the default) answers on loopback only and says so; HOST opens it up;
+// production listens on every interface. Metrics are on their own port, never the API's.
+func TestDevelopmentListensOnLoopbackOnly(t *testing.T) {
+	t.Parallel()
+	other := otherAddress(t)
+	db := testdb.NewDatabase(t)
+	dev := startServe(t, map[string]string{"DATABASE_URL": db}, "127.0.0.1")
+	if !strings.Contains(dev.logs.String(), "listening on loopback only") {
+		t.Errorf("a development start does not say it is loopback-only:\n%s", dev.logs)
+	}
+	if reachable(other, dev.port) || reachable(other, dev.metricsPort) {
+		t.Errorf("a development engine answers on %s", other)
+	}
+	if status, _ := dev.get(t, "/metrics", ""); status != 404 {
+		t.Errorf("/metrics on the API's port: %d", status)
+	}
+	metrics := &served{base: fmt.Sprintf("http://127.0.0.1:%d", dev.metricsPort)}
+	if status, body := metrics.get(t, "/metrics", ""); status != 200 || !strings.Contains(string(body), "supermock_http_requests_total") {
+		t.Errorf("/metrics on METRICS_PORT: %d %.200s", status, body)
+	}
+
+	opened := startServe(t, map[string]string{"DATABASE_URL": db, "HOST": "0.0.0.0"}, other)
+	if strings.Contains(opened.logs.String(), "listening on loopback only") {
+		t.Errorf("HOST=0.0.0.0 still says loopback only")
+	}
+	prod := startServe(t, map[string]string{"DATABASE_URL": db, "APP_ENV": "production",
+		"JWT_SECRET": strings.Repeat("p", 32)}, other)
+	if !reachable(other, prod.metricsPort) || !reachable("127.0.0.1", prod.port) {
+		t.Errorf("production does not listen on every interface")
 	}
 }

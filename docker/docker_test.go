@@ -96,19 +96,29 @@ func TestDokployComposeServesTheAPIBehindTraefik(t *testing.T) {
 	if labels["traefik.enable"] != "true" || labels["traefik.docker.network"] != traefikNet {
 		t.Errorf("backend is not exposed to Traefik on %s: %v", traefikNet, labels)
 	}
+	// Only the API's paths, never /metrics or whatever else a path might reach.
+	apiRule := "Host(`" + apiHost + "`) && (PathPrefix(`/api/`) || PathPrefix(`/legacy/api/`))"
 	secure := routerOn(labels, "websecure")
-	if secure == "" || labels["traefik.http.routers."+secure+".rule"] != "Host(`"+apiHost+"`)" ||
+	if secure == "" || labels["traefik.http.routers."+secure+".rule"] != apiRule ||
 		labels["traefik.http.routers."+secure+".tls.certresolver"] != "letsencrypt" {
 		t.Errorf("no HTTPS router for %s with a Let's Encrypt certificate: %v", apiHost, labels)
 	}
 	plain := routerOn(labels, "web")
-	if plain == "" || labels["traefik.http.routers."+plain+".rule"] != "Host(`"+apiHost+"`)" ||
+	if plain == "" || labels["traefik.http.routers."+plain+".rule"] != apiRule ||
 		labels["traefik.http.routers."+plain+".middlewares"] != "redirect-to-https@file" {
 		t.Errorf("plain HTTP to %s is not redirected to HTTPS: %v", apiHost, labels)
 	}
 	if svc := labels["traefik.http.routers."+secure+".service"]; labels["traefik.http.services."+svc+".loadbalancer.server.port"] != "3001" || env["PORT"] != "3001" || cfg.Port != 3001 {
 		t.Errorf("Traefik sends to port %q of service %q, the API listens on PORT %q",
 			labels["traefik.http.services."+svc+".loadbalancer.server.port"], svc, env["PORT"])
+	}
+	for key, value := range labels {
+		if strings.HasSuffix(key, ".loadbalancer.server.port") && value == strconv.Itoa(cfg.MetricsPort) {
+			t.Errorf("Traefik reaches the metrics port: %s=%s", key, value)
+		}
+	}
+	if cfg.Host != "" {
+		t.Errorf("production listens on %q, want every interface", cfg.Host)
 	}
 
 	// Networks: the API on both, the database only on the project's own.
@@ -200,6 +210,9 @@ func TestLocalComposePublishesPortsWithoutTraefik(t *testing.T) {
 	}
 	if cfg.IsProduction() {
 		t.Errorf("the local backend runs in production")
+	}
+	if cfg.Host != "0.0.0.0" {
+		t.Errorf("the local backend listens on %q: its published port would reach nothing", cfg.Host)
 	}
 	checkDatabaseURL(t, cfg.DatabaseURL, postgres)
 }

@@ -57,8 +57,22 @@ type env struct {
 	svc   *domain.Service
 	cfg   config.Config
 	base  string
-	app   *fiber.App
-	now   func() time.Time
+	// metricsBase is the metrics port's URL, apart from the API's.
+	metricsBase string
+	app         *fiber.App
+	now         func() time.Time
+}
+
+// listen serves app on a loopback port until the test ends.
+func listen(t testing.TB, app *fiber.App) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = app.Listener(ln) }()
+	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
+	return "http://" + ln.Addr().String()
 }
 
 type options struct {
@@ -102,14 +116,10 @@ func start(t testing.TB, o options) *env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: now})
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = app.Listener(ln) }()
-	t.Cleanup(func() { _ = app.ShutdownWithTimeout(5 * time.Second) })
-	e := &env{t: t, pool: pool, store: store, svc: svc, cfg: cfg, base: "http://" + ln.Addr().String(), app: app, now: now}
+	metrics := api.NewMetrics(pool)
+	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: now, Metrics: metrics})
+	base, metricsBase := listen(t, app), listen(t, metrics.App())
+	e := &env{t: t, pool: pool, store: store, svc: svc, cfg: cfg, base: base, metricsBase: metricsBase, app: app, now: now}
 	if o.consumers {
 		e.runConsumers(o.notifier)
 	}

@@ -38,15 +38,18 @@ func (t timedStore) Append(ctx context.Context, meta domain.Meta, changes ...dom
 	return pos, err
 }
 
-// metrics are the app's Prometheus collectors, in a registry of its own.
-type metrics struct {
+// Metrics are the engine's Prometheus collectors, in a registry of its own. The API
+// records its requests in them; they are served by App, on METRICS_PORT, never on the
+// API's public port.
+type Metrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 }
 
-func newMetrics(pool *pgxpool.Pool) *metrics {
-	m := &metrics{
+// NewMetrics makes the collectors; the projections' come from their tables in pool.
+func NewMetrics(pool *pgxpool.Pool) *Metrics {
+	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "supermock_http_requests_total", Help: "HTTP requests by route pattern and status.",
@@ -62,12 +65,16 @@ func newMetrics(pool *pgxpool.Pool) *metrics {
 	return m
 }
 
-func (m *metrics) request(method, route string, status int, elapsed time.Duration) {
+func (m *Metrics) request(method, route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 }
 
-func (m *metrics) handler() fiber.Handler {
+// App serves GET /metrics and nothing else, for the metrics port.
+func (m *Metrics) App() *fiber.App {
+	app := fiber.New(fiber.Config{AppName: "supermock-metrics", DisableStartupMessage: true,
+		ReadTimeout: 10 * time.Second, WriteTimeout: writeTimeout, IdleTimeout: 60 * time.Second})
 	// A collector that cannot read the database leaves its series out; the rest is served.
-	return adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})))
+	return app
 }

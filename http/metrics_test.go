@@ -1,6 +1,8 @@
 package http_test
 
 import (
+	"io"
+	nethttp "net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -17,7 +19,23 @@ func TestMetrics(t *testing.T) {
 	var list any
 	e.get("/api/queue", l.Token, r.header.Get("X-Event-Position"), &list)
 
-	m := e.call("GET", "/metrics", "", nil)
+	// Never on the public port; on the metrics port only /metrics.
+	wantError(t, e.call("GET", "/metrics", "", nil), 404, "not-found")
+	resp, err := nethttp.Get(e.metricsBase + "/api/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Fatalf("the metrics port serves the API: %d", resp.StatusCode)
+	}
+	resp, err = nethttp.Get(e.metricsBase + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	m := response{status: resp.StatusCode, header: resp.Header, body: body}
 	wantStatus(t, m, 200)
 	text := string(m.body)
 	for _, want := range []string{

@@ -35,20 +35,20 @@ type operation struct {
 	refusals              []int
 	optionalBody          bool
 	contentType           string // of a success that is not a response type: text or a free JSON object
+	development           bool   // served only with APP_ENV=development: not in production's document
 }
 
 var operations = []operation{
 	{method: "GET", path: "/api/health", summary: "Health of the API, the log, the projections and Telegram; 503 while PostgreSQL is down",
 		response: healthResponse{}, refusals: []int{503}},
 	{method: "GET", path: "/api/openapi.json", summary: "This document", contentType: fiber.MIMEApplicationJSON},
-	{method: "GET", path: "/metrics", summary: "Prometheus metrics: requests and latencies per route, append latency, projection lag", contentType: fiber.MIMETextPlain},
 	{method: "GET", path: "/api/professions", summary: "Professions: slugs and labels", response: professionsResponse{}},
 	{method: "POST", path: "/api/auth/telegram", summary: "Log in with the Telegram Login Widget's fields (201 on the first login)",
 		request: widgetRequest{}, response: loginResponse{}, refusals: []int{400, 401, 415, 429, 503}},
 	{method: "POST", path: "/api/auth/webapp", summary: "Log in with a Telegram WebApp's initData (201 on the first login)",
 		request: webAppRequest{}, response: loginResponse{}, refusals: []int{400, 401, 415, 429, 503}},
 	{method: "POST", path: "/api/auth/dev", summary: "Log in as any Telegram id; 404 unless APP_ENV=development",
-		request: devLoginRequest{}, response: loginResponse{}, refusals: []int{400, 404, 415, 429, 503}},
+		request: devLoginRequest{}, response: loginResponse{}, refusals: []int{400, 404, 415, 429, 503}, development: true},
 	{method: "POST", path: "/api/auth/logout", summary: "Log out: the session's token is refused from now on, on every replica, and the cookie is deleted (204, with a session or without)",
 		status: 204, refusals: []int{403, 429, 503}},
 	{method: "GET", path: "/api/me", summary: "My profile, professions and form", access: user, response: meResponse{}, fresh: true, refusals: []int{404}},
@@ -114,12 +114,21 @@ var errorDescriptions = map[int]string{
 
 var pathParam = regexp.MustCompile(`:([a-z]+)`)
 
-// openAPIDocument builds the document once.
-var openAPIDocument = sync.OnceValue(func() []byte {
+// openAPIDocuments are built once each, by production: production's leaves out what
+// only development serves.
+var openAPIDocuments = map[bool]func() []byte{
+	false: sync.OnceValue(func() []byte { return openAPIDocument(false) }),
+	true:  sync.OnceValue(func() []byte { return openAPIDocument(true) }),
+}
+
+func openAPIDocument(production bool) []byte {
 	s := schemas{}
 	errorRef := s.ref(errorBody{})
 	paths := map[string]map[string]any{}
 	for _, op := range operations {
+		if production && op.development {
+			continue
+		}
 		path := pathParam.ReplaceAllString(op.path, "{$1}")
 		if paths[path] == nil {
 			paths[path] = map[string]any{}
@@ -144,7 +153,7 @@ var openAPIDocument = sync.OnceValue(func() []byte {
 		panic(err) // maps of plain values always marshal
 	}
 	return out
-})
+}
 
 func (op operation) document(s schemas, errorRef map[string]any) map[string]any {
 	o := map[string]any{"summary": op.summary, "operationId": strings.ToLower(op.method) + strings.NewReplacer("/", "_", ":", "", "-", "_", ".", "_").Replace(op.path)}
@@ -225,5 +234,5 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 
 func (s *server) openAPI(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	return c.Send(openAPIDocument())
+	return c.Send(openAPIDocuments[s.Config.IsProduction()]())
 }

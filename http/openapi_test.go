@@ -6,6 +6,9 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/supermock/engine/internal/config"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 // The document and the registered routes cannot drift: every route is documented and
@@ -108,5 +111,32 @@ func TestRoutesGuardWhatTheDocumentSays(t *testing.T) {
 	}
 	if checked["public"] == 0 || checked["user"] < 10 || checked["admin"] < 4 {
 		t.Fatalf("routes checked by access: %v", checked)
+	}
+}
+
+// Production's document leaves out the development login, and neither names /metrics,
+// which is not on the API's port.
+func TestOpenAPIOfProductionHasNoDevelopmentLogin(t *testing.T) {
+	t.Parallel()
+	url := testdb.NewDatabase(t)
+	dev := start(t, options{poolFromURL: url})
+	prod := start(t, options{poolFromURL: url, config: func(c *config.Config) { c.AppEnv = config.Production }})
+	for _, tc := range []struct {
+		e       *env
+		wantDev bool
+	}{{dev, true}, {prod, false}} {
+		var doc struct {
+			Paths map[string]json.RawMessage `json:"paths"`
+		}
+		tc.e.call("GET", "/api/openapi.json", "", nil).json(t, &doc)
+		if _, ok := doc.Paths["/api/auth/dev"]; ok != tc.wantDev {
+			t.Errorf("%s: /api/auth/dev documented %v", tc.e.cfg.AppEnv, ok)
+		}
+		if _, ok := doc.Paths["/metrics"]; ok {
+			t.Errorf("%s: /metrics documented on the API", tc.e.cfg.AppEnv)
+		}
+		if _, ok := doc.Paths["/api/auth/logout"]; !ok || len(doc.Paths) < 20 {
+			t.Errorf("%s: %d paths, logout among them %v", tc.e.cfg.AppEnv, len(doc.Paths), ok)
+		}
 	}
 }

@@ -17,7 +17,6 @@ func (s *server) routes(app *fiber.App) {
 
 	app.Get("/api/health", s.health)
 	app.Get("/api/openapi.json", queries, s.openAPI)
-	app.Get("/metrics", s.metrics.handler())
 	app.Get("/api/professions", queries, s.professions)
 
 	app.Post("/api/auth/telegram", limit, s.loginWidget)

@@ -37,7 +37,8 @@ const (
 
 // Deps are what the API serves from. Pool is required; Store defaults to the log in
 // Pool, Service to a domain service over Store (with its appends timed for /metrics),
-// Logger to a discarding one, Now to time.Now.
+// Logger to a discarding one, Now to time.Now, Metrics to collectors of the app's own
+// (serve them with Metrics.App).
 type Deps struct {
 	Pool    *pgxpool.Pool
 	Logger  *slog.Logger
@@ -45,6 +46,7 @@ type Deps struct {
 	Store   *eventlog.Store
 	Service *domain.Service
 	Now     func() time.Time
+	Metrics *Metrics
 }
 
 // server is the API's state shared by its handlers.
@@ -58,7 +60,7 @@ type server struct {
 	origins map[string]bool
 	// commandLimit and queryLimit are the two rate-limit budgets, shared by all routes.
 	commandLimit, queryLimit fiber.Handler
-	metrics                  *metrics
+	metrics                  *Metrics
 	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
 	lifetime   context.Context
 	stop       context.CancelFunc
@@ -114,6 +116,9 @@ func newServer(d Deps) (*server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(d.Pool)
+	}
 	d.Config = withDefaults(d.Config)
 	secret := []byte(d.Config.JWTSecret)
 	switch {
@@ -151,7 +156,7 @@ func newServer(d Deps) (*server, error) {
 	}
 	lifetime, stop := context.WithCancel(context.Background())
 	srv := &server{Deps: d, secrets: secrets, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()),
-		metrics: newMetrics(d.Pool), lifetime: lifetime, stop: stop}
+		metrics: d.Metrics, lifetime: lifetime, stop: stop}
 	srv.commandLimit, srv.queryLimit = srv.limiter(d.Config.RateLimitMax), srv.limiter(d.Config.RateLimitQueryMax)
 	return srv, nil
 }

@@ -24,6 +24,11 @@ const (
 type Config struct {
 	DatabaseURL string
 	Port        int
+	// Host is the address the API and the metrics listen on: 127.0.0.1 in development
+	// unless HOST says otherwise, every interface ("") in production.
+	Host string
+	// MetricsPort serves /metrics, apart from the public Port.
+	MetricsPort int
 	AppEnv      string
 	JWTSecret   string
 	// JWTSecretPrevious is the secret JWT_SECRET replaced: tokens it signed stay good
@@ -79,6 +84,14 @@ func Load(getenv func(string) string) (Config, error) {
 	c.Port = number("PORT", "3001", 1)
 	if c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("PORT must be at most 65535, got %d", c.Port))
+	}
+	c.MetricsPort = number("METRICS_PORT", "9464", 1)
+	if c.MetricsPort > 65535 || c.MetricsPort == c.Port {
+		errs = append(errs, fmt.Errorf("METRICS_PORT must be a port up to 65535 other than PORT, got %d", c.MetricsPort))
+	}
+	c.Host = get("HOST", "127.0.0.1")
+	if c.AppEnv == Production {
+		c.Host = get("HOST", "")
 	}
 	c.RateLimitWindow = time.Duration(number("RATE_LIMIT_WINDOW_MS", "900000", 1)) * time.Millisecond
 	c.RateLimitMax = number("RATE_LIMIT_MAX_REQUESTS", "100", 1)
@@ -159,6 +172,8 @@ func (c Config) LogValue() slog.Value {
 	return slog.GroupValue(
 		slog.String("database", describeDatabase(c.DatabaseURL)),
 		slog.Int("port", c.Port),
+		slog.String("host", c.Host),
+		slog.Int("metrics_port", c.MetricsPort),
 		slog.String("app_env", c.AppEnv),
 		slog.String("jwt_secret", mask(c.JWTSecret)),
 		slog.String("jwt_secret_previous", mask(c.JWTSecretPrevious)),
