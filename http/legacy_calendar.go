@@ -169,7 +169,7 @@ func (s *server) legacyEntry(c *fiber.Ctx, cond string, args ...any) (*legacyEnt
 	var e legacyEntry
 	err := s.Pool.QueryRow(c.UserContext(), `SELECT q.entry_id::text, upper(q.status), q.profession, q.language,
 			q.window_start, q.interview_id, (SELECT count(*)::int FROM interview_queue o
-				WHERE o.status = 'waiting' AND o.user_id <> q.user_id AND o.profession = q.profession
+				WHERE o.status = 'waiting' AND o.profession = q.profession
 					AND o.language = q.language AND o.window_end - greatest(o.window_start, $2) >= $3)
 		FROM interview_queue q LEFT JOIN interviews i ON i.interview_id = q.interview_id
 		WHERE q.user_id = $1 AND `+cond+`

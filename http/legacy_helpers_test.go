@@ -6,6 +6,7 @@ import (
 	"io"
 	nethttp "net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -31,6 +32,25 @@ func (e *env) frontendTab() *frontendTab {
 	transport := &nethttp.Transport{MaxConnsPerHost: 1, MaxIdleConnsPerHost: 1}
 	e.t.Cleanup(transport.CloseIdleConnections)
 	return &frontendTab{t: e.t, base: e.base + "/legacy", http: &nethttp.Client{Jar: jar, Transport: transport}}
+}
+
+// sessionCookie is the session cookie the tab holds.
+func (b *frontendTab) sessionCookie() *nethttp.Cookie {
+	b.t.Helper()
+	u, _ := url.Parse(b.base)
+	for _, c := range b.http.Jar.Cookies(u) {
+		if c.Name == "sm_sess" {
+			return c
+		}
+	}
+	b.t.Fatal("the tab holds no session cookie")
+	return nil
+}
+
+// keep puts a cookie into the tab, as a copy of another tab's.
+func (b *frontendTab) keep(c *nethttp.Cookie) {
+	u, _ := url.Parse(b.base)
+	b.http.Jar.SetCookies(u, []*nethttp.Cookie{{Name: c.Name, Value: c.Value, Path: "/"}})
 }
 
 // legacyAnswer is an answer of the group: the envelope as JSON and the raw fields.

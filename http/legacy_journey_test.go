@@ -89,7 +89,7 @@ func TestLegacyFrontendJourney(t *testing.T) {
 	status := alice.ok("GET", "/api/calendar/queue/status", "")
 	if str(t, status, "status") != "WAITING" || str(t, status, "profession") != "frontend-developer" ||
 		str(t, status, "language") != "ru" || !when(t, status, "preferredDateTime").Equal(at) ||
-		num(t, status, "usersInQueueWithSameLanguage") != 0 {
+		num(t, status, "usersInQueueWithSameLanguage") != 1 {
 		t.Fatalf("alice's queue status: %v", status)
 	}
 
@@ -183,7 +183,9 @@ func TestLegacyFrontendJourney(t *testing.T) {
 		t.Fatalf("alice's offer after the exchange: %v", f)
 	}
 
-	// useTelegramAuth.ts logs out with no body.
+	// useTelegramAuth.ts logs out with no body; a copy of the cookie is refused after.
+	copied := e.frontendTab()
+	copied.keep(alice.sessionCookie())
 	out := alice.do("POST", "/api/auth/logout", "")
 	if out.status != 200 || out.body["success"] != true || !clearsCookie(out.header) {
 		t.Fatalf("logout: %d %s %v", out.status, out.raw, out.header.Values("Set-Cookie"))
@@ -192,6 +194,10 @@ func TestLegacyFrontendJourney(t *testing.T) {
 		t.Fatalf("session after logout: %v", session)
 	}
 	alice.refused(alice.do("GET", "/api/form", ""), 401, "unauthorized", "User not authenticated")
+	if session := copied.ok("GET", "/api/auth/session", ""); flag(t, session, "authenticated") {
+		t.Fatalf("a copy of the logged-out cookie: %v", session)
+	}
+	copied.refused(copied.do("GET", "/api/form", ""), 401, "session-ended", "")
 }
 
 // longSessions keeps the sessions alive while the test clock moves on by hours.
