@@ -17,11 +17,13 @@ import (
 	"github.com/supermock/engine/internal/testdb"
 )
 
-// The schema adapter is still a watermill Pub/Sub: it passes watermill's own
-// conformance suite, set up the way watermill-sql runs it for Postgres over pgx.
+// The schema adapter and the waking subscriber are still a watermill Pub/Sub: they
+// pass watermill's own conformance suite, set up the way watermill-sql runs it for
+// Postgres over pgx. The safety poll is an hour, so every delivery is woken by the
+// publisher's commit.
 func TestSchemaAdapterPassesWatermillConformance(t *testing.T) {
 	t.Parallel()
-	pool := testdb.New(t)
+	store, pool := newStore(t)
 	features := tests.Features{
 		ConsumerGroups:      true,
 		ExactlyOnceDelivery: true,
@@ -29,13 +31,15 @@ func TestSchemaAdapterPassesWatermillConformance(t *testing.T) {
 		Persistent:          true,
 	}
 	tests.TestPubSub(t, features,
-		func(t *testing.T) (message.Publisher, message.Subscriber) { return conformancePubSub(t, pool, "test") },
+		func(t *testing.T) (message.Publisher, message.Subscriber) {
+			return conformancePubSub(t, store, pool, "test")
+		},
 		func(t *testing.T, group string) (message.Publisher, message.Subscriber) {
-			return conformancePubSub(t, pool, group)
+			return conformancePubSub(t, store, pool, group)
 		})
 }
 
-func conformancePubSub(t *testing.T, pool *pgxpool.Pool, group string) (message.Publisher, message.Subscriber) {
+func conformancePubSub(t *testing.T, store *eventstore.Store, pool *pgxpool.Pool, group string) (message.Publisher, message.Subscriber) {
 	schema := eventstore.SchemaAdapter{DefaultPostgreSQLSchema: wsql.DefaultPostgreSQLSchema{
 		GenerateMessagesTableName: func(topic string) string { return fmt.Sprintf(`"test_%s"`, topic) },
 		// The suite's payloads are not JSON.
@@ -51,7 +55,7 @@ func conformancePubSub(t *testing.T, pool *pgxpool.Pool, group string) (message.
 		t.Fatal(err)
 	}
 	noDeadline := time.Duration(0) // as the engine's subscribers run
-	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{
+	sub, err := store.WatermillSubscriber(wsql.SubscriberConfig{
 		AckDeadline:      &noDeadline,
 		ConsumerGroup:    group,
 		PollInterval:     time.Millisecond,
@@ -59,11 +63,26 @@ func conformancePubSub(t *testing.T, pool *pgxpool.Pool, group string) (message.
 		SchemaAdapter:    schema,
 		OffsetsAdapter:   offsets,
 		InitializeSchema: true,
-	}, logger)
+	}, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pub, &closesItsChannels{Subscriber: sub, done: make(chan struct{})}
+	return announcing{Publisher: pub, store: store}, &closesItsChannels{Subscriber: sub, done: make(chan struct{})}
+}
+
+// announcing tells the log's subscribers of each commit, as every writer outside
+// Append must.
+type announcing struct {
+	message.Publisher
+	store *eventstore.Store
+}
+
+func (p announcing) Publish(topic string, msgs ...*message.Message) error {
+	err := p.Publisher.Publish(topic, msgs...)
+	if err == nil {
+		p.store.Committed()
+	}
+	return err
 }
 
 // closesItsChannels makes Close return only once every channel Subscribe handed out is

@@ -128,6 +128,9 @@ func applyInTx(msg *message.Message, env Envelope, apply Handler) error {
 // message's context: what a handler writes in it commits with the group's offset.
 func SubscriberTx(ctx context.Context) (pgx.Tx, error) {
 	t, _ := wsql.TxFromContext(ctx)
+	if w, ok := t.(*wakingTx); ok {
+		t = w.Tx
+	}
 	switch tx := t.(type) {
 	case *wsql.PgxTx:
 		return tx.Tx, nil

@@ -32,6 +32,7 @@ type Store struct {
 	schema  SchemaAdapter
 	offsets wsql.DefaultPostgreSQLOffsetsAdapter
 	logger  watermill.LoggerAdapter
+	commits *commits
 }
 
 // New returns a store over pool that encodes and decodes events with codec.
@@ -39,7 +40,32 @@ func New(pool *pgxpool.Pool, codec *Codec, logger watermill.LoggerAdapter) *Stor
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &Store{pool: pool, codec: codec, logger: logger}
+	return &Store{pool: pool, codec: codec, logger: logger, commits: newCommits(pool, logger)}
+}
+
+// InTx runs fn in a transaction of its own and commits it. The commit of what fn
+// appended wakes the log's subscribers at once; a transaction committed by other means
+// wakes them at their safety poll, unless its committer calls Committed.
+func (s *Store) InTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	var conn *pgx.Conn
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		conn = tx.Conn()
+		return fn(tx)
+	})
+	s.commits.ended(conn, err == nil)
+	return err
+}
+
+// Committed wakes the log's subscribers, here and in other processes, after a commit
+// of appended events that did not go through InTx.
+func (s *Store) Committed() { s.commits.signal() }
+
+// WatchCommits keeps this process listening for other processes' commits while ctx
+// lives and returns next: a channel closed at the next commit to the log after the call,
+// or when notifications may have been lost. A waiter takes it, looks, then waits on it.
+func (s *Store) WatchCommits(ctx context.Context) (next func() <-chan struct{}) {
+	context.AfterFunc(ctx, s.commits.hold())
+	return s.commits.committed.wait
 }
 
 // StreamAppend is what one append writes to one stream.
@@ -57,6 +83,7 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...Str
 	if err != nil {
 		return Position{}, err
 	}
+	s.commits.appended(tx.Conn())
 	if err := s.resolveAny(ctx, tx, appends, msgs); err != nil {
 		return Position{}, err
 	}

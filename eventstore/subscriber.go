@@ -12,7 +12,9 @@ type SubscriberConfig struct {
 	// ConsumerGroup names the reader; each group keeps its own offset, and one instance
 	// of a group is active at a time (the others wait on its offset row's lock).
 	ConsumerGroup string
-	// PollInterval is the wait after an empty poll (default 10 ms).
+	// PollInterval is the wait between two looks while committed events are hidden
+	// behind an older open transaction (default 10 ms); otherwise the subscriber sleeps
+	// until a commit wakes it, or SafetyPoll.
 	PollInterval time.Duration
 	// BatchSize is how many events one subscriber transaction reads (default 100).
 	BatchSize int
@@ -25,6 +27,9 @@ type SubscriberConfig struct {
 	Attempts int
 	// MaxBackoff bounds Consume's wait between two batches given up (default 1 min).
 	MaxBackoff time.Duration
+	// SafetyPoll is the longest sleep without a wake-up (default 1 s): how late a
+	// commit whose wake-up was lost is read.
+	SafetyPoll time.Duration
 }
 
 func (c SubscriberConfig) maxBackoff() time.Duration {
@@ -45,7 +50,7 @@ func (c SubscriberConfig) attempts() int {
 // handler may write in the subscriber's transaction (watermill-sql's TxFromContext), so
 // its rows and the group's offset commit together. Delivered messages carry their
 // position in the metadata; EnvelopeFromMessage reads them.
-func (s *Store) Subscriber(cfg SubscriberConfig) (*wsql.Subscriber, error) {
+func (s *Store) Subscriber(cfg SubscriberConfig) (*Subscriber, error) {
 	if cfg.ConsumerGroup == "" {
 		return nil, fmt.Errorf("subscriber: a consumer group is required")
 	}
@@ -58,7 +63,7 @@ func (s *Store) Subscriber(cfg SubscriberConfig) (*wsql.Subscriber, error) {
 	// No ack deadline: when it passes, the subscriber commits the batch while the
 	// handler may still be writing in its transaction.
 	noDeadline := time.Duration(0)
-	sub, err := wsql.NewSubscriber(wsql.BeginnerFromPgx(s.pool), wsql.SubscriberConfig{
+	sub, err := s.WatermillSubscriber(wsql.SubscriberConfig{
 		AckDeadline:    &noDeadline,
 		ConsumerGroup:  cfg.ConsumerGroup,
 		PollInterval:   cfg.PollInterval,
@@ -66,7 +71,7 @@ func (s *Store) Subscriber(cfg SubscriberConfig) (*wsql.Subscriber, error) {
 		RetryInterval:  time.Second,
 		SchemaAdapter:  SchemaAdapter{BatchSize: cfg.BatchSize},
 		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},
-	}, s.logger)
+	}, cfg.SafetyPoll)
 	if err != nil {
 		return nil, fmt.Errorf("subscriber %s: %w", cfg.ConsumerGroup, err)
 	}

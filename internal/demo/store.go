@@ -88,6 +88,7 @@ func (s *memStore) flush(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("commit demo events: %w", err)
 	}
+	s.log.Log().Committed()
 	return nil
 }
 

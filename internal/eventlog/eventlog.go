@@ -76,7 +76,7 @@ func load(ctx context.Context, log *eventstore.Store, q eventstore.Querier, stre
 // Append writes the changes in a transaction of its own.
 func (s *Store) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
 	var pos eventstore.Position
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err := s.log.InTx(ctx, func(tx pgx.Tx) error {
 		var err error
 		pos, err = s.AppendTx(ctx, tx, meta, changes...)
 		return err

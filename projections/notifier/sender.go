@@ -222,7 +222,7 @@ func (n *Notifier) retryLater(ctx context.Context, id uuid.UUID, attempts int, w
 // this write is what keeps the message from being sent again.
 func (n *Notifier) persist(ctx context.Context, id uuid.UUID, write func(pgx.Tx) error) {
 	for attempt := 1; ; attempt++ {
-		err := pgx.BeginFunc(ctx, n.store.Pool(), write)
+		err := n.store.Log().InTx(ctx, write)
 		if err == nil {
 			return
 		}
@@ -294,7 +294,7 @@ func (n *Notifier) lease() time.Duration { return 3 * n.cfg.RequestTimeout }
 func (n *Notifier) RecoverStale(ctx context.Context) (int, error) {
 	for count := 0; ; count++ {
 		found := false
-		err := pgx.BeginFunc(ctx, n.store.Pool(), func(tx pgx.Tx) error {
+		err := n.store.Log().InTx(ctx, func(tx pgx.Tx) error {
 			j := &job{}
 			err := tx.QueryRow(ctx, `SELECT notification_id, interview_id, user_id, kind, title, text
 				FROM notifier_outbox WHERE status = 'sending' AND claimed_at < clock_timestamp() - $1::interval

@@ -1,0 +1,212 @@
+package eventstore
+
+import (
+	"context"
+	stdsql "database/sql"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// defaultSafetyPoll is how long an idle subscriber sleeps when no wake-up comes: the
+// bound on the delay of a commit whose signal was lost, e.g. one written by a tool that
+// does not announce its commits.
+const defaultSafetyPoll = time.Second
+
+// errClosing ends a wait when the subscriber closes.
+var errClosing = errors.New("subscriber closing")
+
+// Subscriber is a watermill-sql subscriber that sleeps until there is something to
+// read. Before each poll's transaction it asks, without a lock or a transaction id,
+// whether any event lies past its group's offset: when none does it waits for a
+// commit's wake-up (or the safety poll); when one does but is still hidden behind an
+// older open transaction it looks again after the poll interval, or as soon as a
+// subscriber transaction of this process ends. Only then does watermill-sql run its
+// poll as ever, so a late commit is still never skipped.
+type Subscriber struct {
+	*wsql.Subscriber
+	closing   chan struct{}
+	closeOnce sync.Once
+	release   func()
+}
+
+type topicKey struct{}
+
+// Subscribe is watermill's Subscribe; the topic travels in the context to the waits.
+func (s *Subscriber) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
+	return s.Subscriber.Subscribe(context.WithValue(ctx, topicKey{}, topic), topic)
+}
+
+// Close ends the waits, then the subscriptions, then stops listening.
+func (s *Subscriber) Close() error {
+	s.closeOnce.Do(func() { close(s.closing) })
+	err := s.Subscriber.Close()
+	s.release()
+	return err
+}
+
+// WatermillSubscriber returns a waking subscriber over the log's database for any
+// topic whose tables have the adapter's shape. cfg's SchemaAdapter must be a
+// SchemaAdapter and its OffsetsAdapter watermill-sql's Postgres one; its PollInterval is
+// the wait while events are hidden behind an open transaction, safetyPoll the longest
+// sleep without a wake-up (default 1 s).
+func (s *Store) WatermillSubscriber(cfg wsql.SubscriberConfig, safetyPoll time.Duration) (*Subscriber, error) {
+	schema, ok := cfg.SchemaAdapter.(SchemaAdapter)
+	if !ok {
+		return nil, fmt.Errorf("subscriber: schema adapter %T is not the log's", cfg.SchemaAdapter)
+	}
+	offsets, ok := cfg.OffsetsAdapter.(wsql.DefaultPostgreSQLOffsetsAdapter)
+	if !ok {
+		return nil, fmt.Errorf("subscriber: offsets adapter %T is not the Postgres one", cfg.OffsetsAdapter)
+	}
+	if cfg.PollInterval <= 0 {
+		return nil, fmt.Errorf("subscriber: poll interval must be positive")
+	}
+	if safetyPoll <= 0 {
+		safetyPoll = defaultSafetyPoll
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = time.Second
+	}
+	// The waits happen before each poll, so watermill-sql itself never sleeps after
+	// an empty one; errors back off as they always did.
+	cfg.BackoffManager = wakingBackoff{wsql.NewDefaultBackoffManager(cfg.PollInterval, cfg.RetryInterval)}
+	sub := &Subscriber{closing: make(chan struct{})}
+	beginner := &wakingBeginner{
+		Beginner: wsql.BeginnerFromPgx(s.pool), pool: s.pool, commits: s.commits, closing: sub.closing,
+		schema: schema, offsets: offsets, group: cfg.ConsumerGroup, heldBack: cfg.PollInterval, safetyPoll: safetyPoll,
+	}
+	inner, err := wsql.NewSubscriber(beginner, cfg, s.logger)
+	if err != nil {
+		return nil, err
+	}
+	sub.Subscriber = inner
+	sub.release = s.commits.hold()
+	return sub, nil
+}
+
+type wakingBackoff struct{ wsql.BackoffManager }
+
+func (b wakingBackoff) HandleError(logger watermill.LoggerAdapter, noMsg bool, err error) time.Duration {
+	if errors.Is(err, errClosing) || errors.Is(err, context.Canceled) {
+		return 0 // the subscription is ending
+	}
+	if err == nil {
+		return 0
+	}
+	return b.BackoffManager.HandleError(logger, noMsg, err)
+}
+
+// wakingBeginner waits for something to read before it begins a poll's transaction.
+type wakingBeginner struct {
+	wsql.Beginner
+	pool     *pgxpool.Pool
+	commits  *commits
+	closing  <-chan struct{}
+	schema   SchemaAdapter
+	offsets  wsql.DefaultPostgreSQLOffsetsAdapter
+	group    string
+	heldBack time.Duration
+	// safetyPoll bounds the sleep without a wake-up.
+	safetyPoll time.Duration
+}
+
+func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsql.Tx, error) {
+	topic, isPoll := ctx.Value(topicKey{}).(string)
+	// Transactions without options are watermill-sql's set-up, not a poll.
+	if isPoll && opts != nil {
+		if err := b.wait(ctx, topic); err != nil {
+			return nil, err
+		}
+	}
+	tx, err := b.Beginner.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &wakingTx{Tx: tx, commits: b.commits}, nil
+}
+
+// wait returns once an event past the group's offset is visible to a poll. Each wait
+// channel is taken before the look, so a commit between the two still wakes it.
+func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
+	query := b.pendingQuery(topic)
+	for {
+		committed, released := b.commits.committed.wait(), b.commits.released.wait()
+		var visible *bool
+		err := b.pool.QueryRow(ctx, query, b.group).Scan(&visible)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			visible = nil
+		case err != nil:
+			return fmt.Errorf("look for events past the offset of %s: %w", b.group, err)
+		}
+		if visible != nil && *visible {
+			return nil
+		}
+		timeout, wake := b.safetyPoll, committed
+		if visible != nil { // committed, but hidden behind an older open transaction
+			timeout, wake = b.heldBack, released
+		}
+		timer := time.NewTimer(timeout)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return ctx.Err()
+		case <-b.closing:
+			timer.Stop()
+			return errClosing
+		case <-wake:
+		case <-committed:
+		case <-timer.C:
+		}
+		timer.Stop()
+	}
+}
+
+// pendingQuery finds the first event past the group's offset, if any, and whether a
+// poll may read it yet; it reads the offset without the poll's lock.
+func (b *wakingBeginner) pendingQuery(topic string) string {
+	offsets := b.offsets.MessagesOffsetsTable(topic)
+	return `SELECT m.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		FROM ` + b.schema.MessagesTable(topic) + ` m
+		WHERE (m.transaction_id, m."offset") > (
+			coalesce((SELECT last_processed_transaction_id FROM ` + offsets + ` WHERE consumer_group = $1), '0'),
+			coalesce((SELECT offset_acked FROM ` + offsets + ` WHERE consumer_group = $1), 0))
+		ORDER BY m.transaction_id, m."offset"
+		LIMIT 1`
+}
+
+// wakingTx tells the process when a poll's transaction ends, and announces a commit
+// when a handler appended in it.
+type wakingTx struct {
+	wsql.Tx
+	commits *commits
+}
+
+func (t *wakingTx) Commit() error {
+	conn := t.conn()
+	err := t.Tx.Commit()
+	t.commits.ended(conn, err == nil)
+	return err
+}
+
+func (t *wakingTx) Rollback() error {
+	conn := t.conn()
+	err := t.Tx.Rollback()
+	t.commits.ended(conn, false)
+	return err
+}
+
+func (t *wakingTx) conn() *pgx.Conn {
+	if tx, ok := t.Tx.(*wsql.PgxTx); ok && tx.Tx != nil {
+		return tx.Conn()
+	}
+	return nil
+}
