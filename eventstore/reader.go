@@ -86,7 +86,9 @@ func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
 		}
 		env.Position.TxID = uint64(txID)
 		var md storedMetadata
-		if err := json.Unmarshal(metadata, &md); err != nil {
+		if fast := (storedBytes{}); metadataFields(metadata, fast.set) {
+			md = fast.strings()
+		} else if err := json.Unmarshal(metadata, &md); err != nil {
 			return nil, fmt.Errorf("%w: metadata of %s: %v", ErrInvalidEvent, env.EventID, err)
 		}
 		if err := env.readMetadata(md); err != nil {

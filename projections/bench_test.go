@@ -72,6 +72,66 @@ func BenchmarkRebuildAll(b *testing.B) {
 	b.ReportMetric(ours.Seconds()/raw.Seconds(), "rebuild/copy")
 }
 
+// BenchmarkReplayNDJSON replays a generated history of 300 000 events as NDJSON to
+// nowhere; the baseline in the same run is one plain streamed SELECT of the same
+// columns in the same order, scanned into raw values.
+func BenchmarkReplayNDJSON(b *testing.B) {
+	const total = 300_000
+	ctx := context.Background()
+	e := newEnv(b)
+	n := e.generate(b, demo.Config{Users: 20_000, Seed: 12, Days: 30, MaxEvents: total, FlushEvery: 5000})
+	if _, err := e.pool.Exec(ctx, `VACUUM ANALYZE watermill_events`); err != nil {
+		b.Fatal(err)
+	}
+	waitVisible(b, e)
+	selectLog := func() (int, error) {
+		rows, err := e.pool.Query(ctx, `SELECT transaction_id, "offset", uuid, payload, metadata, stream_id, stream_version, event_type
+			FROM watermill_events ORDER BY transaction_id, "offset"`)
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close()
+		var txID, id, payload, metadata, stream, typ []byte
+		var offset, version int64
+		got := 0
+		for rows.Next() {
+			if err := rows.Scan(&txID, &offset, &id, &payload, &metadata, &stream, &version, &typ); err != nil {
+				return got, err
+			}
+			got++
+		}
+		return got, rows.Err()
+	}
+	replayLog := func() (int, error) {
+		res, err := Replay(ctx, e.store, io.Discard, ReplayFilter{}, FormatNDJSON)
+		return int(res.Events), err
+	}
+	if _, err := selectLog(); err != nil { // warms the cache for both sides
+		b.Fatal(err)
+	}
+	var ours, raw time.Duration
+	timedRead := func(read func() (int, error)) time.Duration {
+		start := time.Now()
+		if got, err := read(); err != nil || got != n {
+			b.Fatalf("read %d of %d events: %v", got, n, err)
+		}
+		return time.Since(start)
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			ours += timedRead(replayLog)
+			raw += timedRead(selectLog)
+		} else {
+			raw += timedRead(selectLog)
+			ours += timedRead(replayLog)
+		}
+	}
+	events := float64(b.N * n)
+	b.ReportMetric(events/ours.Seconds(), "events/s")
+	b.ReportMetric(events/raw.Seconds(), "select-events/s")
+	b.ReportMetric(raw.Seconds()/ours.Seconds(), "ratio")
+}
+
 // BenchmarkLiveLag appends 1 000 events/s (registrations: a Telegram claim and a
 // UserRegistered each) for 10 s with every consumer running (the projections, the
 // matchmaker, the notifier), and measures from each

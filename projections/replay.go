@@ -24,11 +24,21 @@ type ReplayFilter struct {
 	Streams []string
 }
 
-func (f ReplayFilter) match(env eventstore.Envelope) bool {
-	return (f.Since.IsZero() || !env.OccurredAt.Before(f.Since)) &&
-		(f.Until.IsZero() || env.OccurredAt.Before(f.Until)) &&
-		(len(f.Types) == 0 || slices.Contains(f.Types, env.EventType)) &&
-		(len(f.Streams) == 0 || slices.Contains(f.Streams, env.StreamID))
+func (f ReplayFilter) match(e *eventstore.StoredEvent) (bool, error) {
+	if len(f.Types) > 0 && !slices.ContainsFunc(f.Types, func(t string) bool { return t == string(e.EventType) }) {
+		return false, nil
+	}
+	if len(f.Streams) > 0 && !slices.ContainsFunc(f.Streams, func(s string) bool { return s == string(e.StreamID) }) {
+		return false, nil
+	}
+	if f.Since.IsZero() && f.Until.IsZero() {
+		return true, nil
+	}
+	at, err := time.Parse(time.RFC3339Nano, string(e.OccurredAt))
+	if err != nil {
+		return false, fmt.Errorf("%w: occurred_at %q of %s", eventstore.ErrInvalidEvent, e.OccurredAt, e.EventID)
+	}
+	return (f.Since.IsZero() || !at.Before(f.Since)) && (f.Until.IsZero() || at.Before(f.Until)), nil
 }
 
 // Replay formats.
@@ -71,25 +81,25 @@ type ReplayResult struct {
 func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayFilter, format string) (ReplayResult, error) {
 	const pageSize = 5000
 	out := bufio.NewWriterSize(w, 1<<16)
-	var write func(ReplayedEvent) error
+	var write func(*eventstore.StoredEvent) error
 	var cw *csv.Writer
 	switch format {
 	case FormatNDJSON, "":
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		write = func(e ReplayedEvent) error { return enc.Encode(e) }
+		var line []byte
+		write = func(e *eventstore.StoredEvent) error {
+			line = appendNDJSON(line[:0], e)
+			_, err := out.Write(line)
+			return err
+		}
 	case FormatCSV:
 		cw = csv.NewWriter(out)
 		if err := cw.Write(csvHeader); err != nil {
 			return ReplayResult{}, err
 		}
-		write = func(e ReplayedEvent) error {
-			payload, err := json.Marshal(e.Payload) // compact, as in NDJSON
-			if err != nil {
-				return err
-			}
-			return cw.Write([]string{e.Position, e.EventID, e.StreamID, strconv.FormatInt(e.StreamVersion, 10),
-				e.EventType, strconv.Itoa(e.SchemaVersion), e.OccurredAt, e.CorrelationID, e.CausationID, e.Actor, string(payload)})
+		write = func(e *eventstore.StoredEvent) error {
+			return cw.Write([]string{e.Position.String(), string(e.EventID), string(e.StreamID), strconv.FormatInt(e.StreamVersion, 10),
+				string(e.EventType), strconv.Itoa(e.SchemaVersion), string(e.OccurredAt), string(e.CorrelationID),
+				string(e.CausationID), string(e.Actor), string(compactPayload(e.Payload))})
 		}
 	default:
 		return ReplayResult{}, fmt.Errorf("%w: %q", ErrBadFormat, format)
@@ -97,22 +107,23 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 	res := ReplayResult{Last: f.After}
 	pos := f.After
 	for {
-		page, err := store.ReadAll(ctx, pos, pageSize)
+		n, err := store.ScanAll(ctx, pos, pageSize, func(e *eventstore.StoredEvent) error {
+			pos = e.Position
+			ok, err := f.match(e)
+			if !ok || err != nil {
+				return err
+			}
+			if err := write(e); err != nil {
+				return fmt.Errorf("replay: %w", err)
+			}
+			res.Events++
+			res.Last = e.Position
+			return nil
+		})
 		if err != nil {
 			return res, err
 		}
-		for _, env := range page {
-			pos = env.Position
-			if !f.match(env) {
-				continue
-			}
-			if err := write(Replayed(env)); err != nil {
-				return res, fmt.Errorf("replay: %w", err)
-			}
-			res.Events++
-			res.Last = env.Position
-		}
-		if len(page) < pageSize {
+		if n < pageSize {
 			break
 		}
 	}

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
+	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/internal/demo"
 )
@@ -160,7 +163,7 @@ func TestReplayFiltersSelectExactlyTheRightEventsAndResumeWithoutGapOrRepeat(t *
 
 // waitVisible waits until the page reader sees every committed event: another test's
 // open transaction hides newer ones for a moment (pg_snapshot_xmin is server-wide).
-func waitVisible(t *testing.T, e env) {
+func waitVisible(t testing.TB, e env) {
 	t.Helper()
 	ctx := context.Background()
 	deadline := time.Now().Add(time.Minute)
@@ -180,5 +183,58 @@ func waitVisible(t *testing.T, e env) {
 			t.Fatalf("the head %s never reached the last committed event %s", head, last)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// The NDJSON replay passes stored events through without decoding them: each line is
+// still exactly what encoding/json writes for the decoded event, hostile strings too.
+func TestReplayLinesAreTheEncodedEnvelopes(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.generate(t, demo.Config{Users: 10, Seed: 3, Days: 1})
+	ctx := context.Background()
+	hostile := "a \"quote\" <b>&amp; ü \u2028 \t\x01 \\ end"
+	err := pgx.BeginFunc(ctx, e.pool, func(tx pgx.Tx) error {
+		_, err := e.store.Append(ctx, tx, eventstore.Meta{Actor: hostile, CorrelationID: hostile, CausationID: "<>"},
+			eventstore.StreamAppend{StreamID: "user-" + hostile, Expected: eventstore.NoStream, Events: []any{
+				domain.UserRegistered{FirstName: hostile, LastName: "line\nbreak", Username: "</script>"},
+			}})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitVisible(t, e)
+	out, _ := replay(t, e, ReplayFilter{}, FormatNDJSON)
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	var after eventstore.Position
+	for {
+		page, err := e.store.ReadAll(ctx, after, 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, env := range page {
+			if err := enc.Encode(Replayed(env)); err != nil {
+				t.Fatal(err)
+			}
+			after = env.Position
+		}
+		if len(page) < 1000 {
+			break
+		}
+	}
+	if !strings.Contains(out, `"actor":"a \"quote\" <b>&amp; ü \u2028 \t\u0001 \\ end"`) {
+		t.Errorf("the hostile actor is not in the replay as encoding/json writes it")
+	}
+	got, wantLines := lines(out), lines(want.String())
+	if len(got) != len(wantLines) {
+		t.Fatalf("%d lines, %d events", len(got), len(wantLines))
+	}
+	for i := range got {
+		if got[i] != wantLines[i] {
+			t.Fatalf("line %d:\n%s\nencoding/json:\n%s", i, got[i], wantLines[i])
+		}
 	}
 }

@@ -1,0 +1,197 @@
+package eventstore
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// StoredEvent is one event as the log holds it, in the text of its columns: what a
+// reader that passes events through (a replay) needs, without decoding payloads,
+// metadata or times. Its slices are valid only until the callback that got it returns.
+type StoredEvent struct {
+	Position      Position
+	EventID       []byte
+	StreamID      []byte
+	StreamVersion int64
+	EventType     []byte
+	SchemaVersion int
+	OccurredAt    []byte // RFC 3339 in UTC, as the append wrote it
+	CorrelationID []byte
+	CausationID   []byte
+	Actor         []byte
+	Payload       []byte // the JSON as stored
+}
+
+// ScanAll calls fn for up to limit events after the position, in log order, with the
+// guarantees of ReadAll (nothing skipped, whatever order writers commit in), and
+// returns how many it passed.
+func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(*StoredEvent) error) (int, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("%w: page size %d", ErrInvalidEvent, limit)
+	}
+	// Text results: the columns arrive as the bytes they are passed on as.
+	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
+		WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
+			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
+		ORDER BY transaction_id, "offset"
+		LIMIT $3`, pgx.QueryResultFormats{pgx.TextFormatCode},
+		strconv.FormatUint(after.TxID, 10), after.Offset, limit)
+	if err != nil {
+		return 0, fmt.Errorf("scan after %s: %w", after, err)
+	}
+	defer rows.Close()
+	var (
+		ev    StoredEvent
+		known []byte // the last event type the codec knew
+		n     int
+	)
+	for rows.Next() {
+		if err := s.storedEvent(rows.RawValues(), &ev, &known); err != nil {
+			return n, fmt.Errorf("scan after %s: %w", after, err)
+		}
+		if err := fn(&ev); err != nil {
+			return n, err
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		return n, fmt.Errorf("scan after %s: %w", after, err)
+	}
+	return n, nil
+}
+
+// storedEvent fills ev from a row of envelopeColumns in text, with the checks of
+// scanEnvelopes.
+func (s *Store) storedEvent(v [][]byte, ev *StoredEvent, known *[]byte) error {
+	txID, ok1 := digits(v[0])
+	offset, ok2 := digits(v[1])
+	if !ok1 || !ok2 {
+		return fmt.Errorf("%w: position %q-%q", ErrInvalidEvent, v[0], v[1])
+	}
+	*ev = StoredEvent{Position: Position{TxID: txID, Offset: int64(offset)}, EventID: v[2], Payload: v[3],
+		StreamID: v[5], EventType: v[7]}
+	var md storedBytes
+	if !metadataFields(v[4], md.set) {
+		var slow storedMetadata
+		if err := json.Unmarshal(v[4], &slow); err != nil {
+			return fmt.Errorf("%w: metadata of %s: %v", ErrInvalidEvent, ev.EventID, err)
+		}
+		md = slow.bytes()
+	}
+	version, ok := digits(md.streamVersion)
+	schema, okSchema := digits(md.schemaVersion)
+	if !ok || !okSchema || v[6] == nil || string(v[6]) != string(md.streamVersion) ||
+		!bytes.Equal(md.streamID, ev.StreamID) || !bytes.Equal(md.eventType, ev.EventType) || len(ev.StreamID) == 0 {
+		return fmt.Errorf("%w: columns of %s disagree with its metadata", ErrInvalidEvent, ev.EventID)
+	}
+	ev.StreamVersion, ev.SchemaVersion = int64(version), int(schema)
+	ev.OccurredAt, ev.CorrelationID, ev.CausationID, ev.Actor = md.occurredAt, md.correlationID, md.causationID, md.actor
+	if !bytes.Equal(*known, ev.EventType) {
+		if !s.codec.Known(string(ev.EventType)) {
+			return fmt.Errorf("event %s of type %q: %w", ev.EventID, ev.EventType, ErrUnknownEventType)
+		}
+		*known = append((*known)[:0], ev.EventType...)
+	}
+	return nil
+}
+
+// storedBytes is storedMetadata without copies.
+type storedBytes struct {
+	streamID, streamVersion, eventType, schemaVersion, occurredAt []byte
+	correlationID, causationID, actor                             []byte
+}
+
+func (m *storedBytes) set(key, value []byte) {
+	switch string(key) {
+	case MetaStreamID:
+		m.streamID = value
+	case MetaStreamVersion:
+		m.streamVersion = value
+	case MetaEventType:
+		m.eventType = value
+	case MetaSchemaVersion:
+		m.schemaVersion = value
+	case MetaOccurredAt:
+		m.occurredAt = value
+	case MetaCorrelationID:
+		m.correlationID = value
+	case MetaCausationID:
+		m.causationID = value
+	case MetaActor:
+		m.actor = value
+	}
+}
+
+func (m storedBytes) strings() storedMetadata {
+	return storedMetadata{StreamID: string(m.streamID), StreamVersion: string(m.streamVersion), EventType: string(m.eventType),
+		SchemaVersion: string(m.schemaVersion), OccurredAt: string(m.occurredAt), CorrelationID: string(m.correlationID),
+		CausationID: string(m.causationID), Actor: string(m.actor)}
+}
+
+func (m storedMetadata) bytes() storedBytes {
+	return storedBytes{streamID: []byte(m.StreamID), streamVersion: []byte(m.StreamVersion), eventType: []byte(m.EventType),
+		schemaVersion: []byte(m.SchemaVersion), occurredAt: []byte(m.OccurredAt), correlationID: []byte(m.CorrelationID),
+		causationID: []byte(m.CausationID), actor: []byte(m.Actor)}
+}
+
+// metadataFields calls set for every key and value of a row's metadata when it is
+// what the append writes, a flat JSON object of plain strings, without copying. It
+// returns false for anything else (escapes, spaces, other values), which is left to
+// encoding/json.
+func metadataFields(data []byte, set func(key, value []byte)) bool {
+	if len(data) < 2 || data[0] != '{' || data[len(data)-1] != '}' {
+		return false
+	}
+	rest := data[1 : len(data)-1]
+	for len(rest) > 0 {
+		key, after, ok := plainString(rest)
+		if !ok || len(after) == 0 || after[0] != ':' {
+			return false
+		}
+		value, after, ok := plainString(after[1:])
+		if !ok {
+			return false
+		}
+		set(key, value)
+		if len(after) > 0 {
+			if after[0] != ',' || len(after) == 1 {
+				return false
+			}
+			after = after[1:]
+		}
+		rest = after
+	}
+	return true
+}
+
+// plainString reads a JSON string without escapes at the start of b.
+func plainString(b []byte) (value, rest []byte, ok bool) {
+	if len(b) == 0 || b[0] != '"' {
+		return nil, nil, false
+	}
+	end := bytes.IndexByte(b[1:], '"')
+	if end < 0 || bytes.IndexByte(b[1:1+end], '\\') >= 0 {
+		return nil, nil, false
+	}
+	return b[1 : 1+end], b[2+end:], true
+}
+
+// digits reads a non-negative decimal number.
+func digits(b []byte) (uint64, bool) {
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n, true
+}
