@@ -27,8 +27,14 @@ func (s *Store) ReadStream(ctx context.Context, streamID string) ([]Envelope, er
 // ReadStreamWith is ReadStream through q, e.g. a transaction that must see its own
 // appends.
 func (s *Store) ReadStreamWith(ctx context.Context, q Querier, streamID string) ([]Envelope, error) {
+	return s.ReadStreamAfter(ctx, q, streamID, 0)
+}
+
+// ReadStreamAfter is ReadStreamWith for the events after version only: a reader that
+// keeps the earlier ones reads just what was appended since.
+func (s *Store) ReadStreamAfter(ctx context.Context, q Querier, streamID string, version int64) ([]Envelope, error) {
 	rows, err := q.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
-		WHERE stream_id = $1 ORDER BY stream_version`, streamID)
+		WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version`, streamID, version)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}

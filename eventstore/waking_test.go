@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 // hangGuard only stops a test that would otherwise hang: a wake-up that never comes.
@@ -135,20 +136,13 @@ func TestWatchCommitsWakesOnACommitElsewhere(t *testing.T) {
 // that what a test commits next reaches it as a notification.
 func waitListening(t *testing.T, pool *pgxpool.Pool) {
 	t.Helper()
-	deadline := time.Now().Add(hangGuard)
-	for {
+	testdb.Eventually(t, hangGuard, func() bool {
 		var n int
 		err := pool.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND query = 'LISTEN eventstore_commits' AND state = 'idle'`).Scan(&n)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n > 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("nobody listens for commits")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return n > 0
+	})
 }

@@ -27,8 +27,9 @@ func Codec() (*eventstore.Codec, error) {
 
 // Store is the domain's Store on the log.
 type Store struct {
-	pool *pgxpool.Pool
-	log  *eventstore.Store
+	pool    *pgxpool.Pool
+	log     *eventstore.Store
+	history *history
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -39,7 +40,7 @@ func New(pool *pgxpool.Pool) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, log: eventstore.New(pool, codec, nil)}, nil
+	return &Store{pool: pool, log: eventstore.New(pool, codec, nil), history: newHistory()}, nil
 }
 
 // Pool is the database the log lives in.
@@ -48,19 +49,25 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Log is the event store underneath.
 func (s *Store) Log() *eventstore.Store { return s.log }
 
-// Load reads a stream and decodes its events.
+// Load reads a stream and decodes its events; of a stream loaded before, only the
+// events appended since.
 func (s *Store) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
-	return load(ctx, s.log, s.pool, stream)
+	return s.load(ctx, s.pool, stream, true)
 }
 
-func load(ctx context.Context, log *eventstore.Store, q eventstore.Querier, stream string) ([]domain.Event, int64, error) {
-	envs, err := log.ReadStreamWith(ctx, q, stream)
+// load reads the events of stream after those the history keeps, through q; committed
+// says q sees only committed events, which the history may then keep.
+func (s *Store) load(ctx context.Context, q eventstore.Querier, stream string, committed bool) ([]domain.Event, int64, error) {
+	events := s.history.known(stream)
+	envs, err := s.log.ReadStreamAfter(ctx, q, stream, int64(len(events)))
 	if err != nil {
 		return nil, 0, err
 	}
-	events := make([]domain.Event, len(envs))
-	for i, env := range envs {
-		decoded, err := log.Decode(env)
+	for _, env := range envs {
+		if env.StreamVersion != int64(len(events))+1 {
+			return nil, 0, fmt.Errorf("event %s of %s has version %d after %d", env.EventID, stream, env.StreamVersion, len(events))
+		}
+		decoded, err := s.log.Decode(env)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -68,9 +75,12 @@ func load(ctx context.Context, log *eventstore.Store, q eventstore.Querier, stre
 		if !ok {
 			return nil, 0, fmt.Errorf("event %s of %s: %T is not a domain event", env.EventID, stream, decoded)
 		}
-		events[i] = event
+		events = append(events, event)
 	}
-	return events, int64(len(envs)), nil
+	if committed && len(envs) > 0 {
+		s.history.keep(stream, events)
+	}
+	return events, int64(len(events)), nil
 }
 
 // Append writes the changes in a transaction of its own.
@@ -119,7 +129,7 @@ type txStore struct {
 }
 
 func (t txStore) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
-	return load(ctx, t.store.log, t.tx, stream)
+	return t.store.load(ctx, t.tx, stream, false)
 }
 
 func (t txStore) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
