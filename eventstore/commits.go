@@ -35,7 +35,6 @@ type commits struct {
 	id     string
 
 	committed broadcast // events were committed, here or elsewhere
-	released  broadcast // a transaction of this process that may have held others back ended
 
 	// appending holds the connections whose open transaction appended: their commit
 	// is signalled.
@@ -83,15 +82,14 @@ func (b *broadcast) fire() {
 // appended marks conn's open transaction as one whose commit must be signalled.
 func (c *commits) appended(conn *pgx.Conn) { c.appending.Store(conn, struct{}{}) }
 
-// ended is told that conn's transaction ended: it signals the commit of appended events
-// and wakes the subscribers whose events that transaction may have held back.
+// ended is told that conn's transaction ended: it signals the commit of appended events.
 func (c *commits) ended(conn *pgx.Conn, committed bool) {
-	if conn != nil {
-		if _, appended := c.appending.LoadAndDelete(conn); appended && committed {
-			c.signal()
-		}
+	if conn == nil {
+		return
 	}
-	c.released.fire()
+	if _, appended := c.appending.LoadAndDelete(conn); appended && committed {
+		c.signal()
+	}
 }
 
 // signal wakes this process's waiters and tells the other processes.

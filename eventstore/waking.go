@@ -27,9 +27,8 @@ var errClosing = errors.New("subscriber closing")
 // read. Before each poll's transaction it asks, without a lock or a transaction id,
 // whether any event lies past its group's offset: when none does it waits for a
 // commit's wake-up (or the safety poll); when one does but is still hidden behind an
-// older open transaction it looks again after the poll interval, or as soon as a
-// subscriber transaction of this process ends. Only then does watermill-sql run its
-// poll as ever, so a late commit is still never skipped.
+// older open transaction it looks again after the poll interval. Only then does
+// watermill-sql run its poll as ever, so a late commit is still never skipped.
 type Subscriber struct {
 	*wsql.Subscriber
 	closing   chan struct{}
@@ -138,7 +137,7 @@ func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (w
 func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
 	query := b.pendingQuery(topic)
 	for {
-		committed, released := b.commits.committed.wait(), b.commits.released.wait()
+		committed := b.commits.committed.wait()
 		var visible *bool
 		err := b.pool.QueryRow(ctx, query, b.group).Scan(&visible)
 		switch {
@@ -150,9 +149,9 @@ func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
 		if visible != nil && *visible {
 			return nil
 		}
-		timeout, wake := b.safetyPoll, committed
+		timeout := b.safetyPoll
 		if visible != nil { // committed, but hidden behind an older open transaction
-			timeout, wake = b.heldBack, released
+			timeout = b.heldBack
 		}
 		timer := time.NewTimer(timeout)
 		select {
@@ -162,7 +161,6 @@ func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
 		case <-b.closing:
 			timer.Stop()
 			return errClosing
-		case <-wake:
 		case <-committed:
 		case <-timer.C:
 		}
@@ -183,8 +181,7 @@ func (b *wakingBeginner) pendingQuery(topic string) string {
 		LIMIT 1`
 }
 
-// wakingTx tells the process when a poll's transaction ends, and announces a commit
-// when a handler appended in it.
+// wakingTx announces a poll transaction's commit when a handler appended in it.
 type wakingTx struct {
 	wsql.Tx
 	commits *commits
