@@ -31,10 +31,10 @@ const (
 // except those that ask for a retry.
 func (s *server) idempotent(c *fiber.Ctx) error {
 	key, ok, err := idempotencyKey(c)
-	if err != nil || !ok {
-		if err != nil {
-			return err
-		}
+	if err != nil {
+		return err
+	}
+	if !ok {
 		return c.Next()
 	}
 	owner := sessionOf(c).UserID.String()
@@ -61,6 +61,8 @@ func (s *server) idempotent(c *fiber.Ctx) error {
 	if !free {
 		return errIdempotencyInUse
 	}
+	// A key past its lifetime is free again; a row without an answer can only be a claim
+	// an earlier version of the engine committed on its own, and is free too.
 	now := s.Now()
 	tag, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (owner, key, request_hash, claimed_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (owner, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, status = NULL, body = NULL,
