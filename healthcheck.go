@@ -11,12 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/supermock/engine/internal/config"
 )
 
 const (
-	// healthDefaultPort is the API's port when PORT is unset; a test holds it equal to
-	// the configuration's default.
-	healthDefaultPort = 3001
 	// healthTimeout stays under the container health check's 10 s timeout, and above
 	// the 2 s the API gives PostgreSQL to answer.
 	healthTimeout = 5 * time.Second
@@ -72,11 +71,11 @@ func healthURL(args []string, getenv func(string) string) (string, error) {
 	default:
 		return "", errors.New("healthcheck: usage: supermock healthcheck [url]")
 	}
-	port := healthDefaultPort
+	port := config.DefaultPort
 	if raw := strings.TrimSpace(getenv("PORT")); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 || n > 65535 {
-			return "", fmt.Errorf("healthcheck: PORT must be a port number, got %q", raw)
+		n, err := config.ParsePort(raw)
+		if err != nil {
+			return "", fmt.Errorf("healthcheck: PORT %w", err)
 		}
 		port = n
 	}

@@ -125,7 +125,10 @@ func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *s
 		return err
 	}
 	metrics := api.NewMetrics(pool)
-	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock, Metrics: metrics})
+	app, err := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock, Metrics: metrics})
+	if err != nil {
+		return err
+	}
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
 	metricsAddr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.MetricsPort))
 	if ip := net.ParseIP(cfg.Host); ip != nil && ip.IsLoopback() {

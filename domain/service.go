@@ -49,9 +49,39 @@ func (f ClockFunc) Now() time.Time { return f() }
 // Config of the Service. Clock is required; the rest have defaults.
 type Config struct {
 	Clock             Clock
-	InterviewDuration time.Duration    // default 60 min; whole minutes, 5 min to 24 h
+	InterviewDuration time.Duration    // default 60 min; whole minutes, 15 min to 4 h
 	MaxAttempts       int              // tries per command on ErrConcurrency; default 5
 	NewID             func() uuid.UUID // ids of users, entries, interviews; default UUIDv7
+}
+
+func (c *Config) setDefaults() {
+	if c.InterviewDuration == 0 {
+		c.InterviewDuration = DefaultInterviewDuration
+	}
+	if c.MaxAttempts <= 0 {
+		c.MaxAttempts = 5
+	}
+	if c.NewID == nil {
+		c.NewID = func() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+	}
+}
+
+// Validate checks a Config after its defaults are set.
+func (c Config) Validate() error {
+	if c.Clock == nil {
+		return errors.New("domain: service needs a clock")
+	}
+	return ValidateInterviewDuration(c.InterviewDuration)
+}
+
+// ValidateInterviewDuration is the one rule on the length of interviews, for the
+// service and the engine's configuration alike.
+func ValidateInterviewDuration(d time.Duration) error {
+	if d%time.Minute != 0 || d < MinInterviewDuration || d > MaxInterviewDuration {
+		return fmt.Errorf("interview duration must be a whole number of minutes from %d to %d, got %s",
+			MinInterviewDuration/time.Minute, MaxInterviewDuration/time.Minute, d)
+	}
+	return nil
 }
 
 // Service runs commands: load the aggregates, decide, append with expected versions,
@@ -67,20 +97,12 @@ type Service struct {
 }
 
 func NewService(store Store, cfg Config) (*Service, error) {
-	if store == nil || cfg.Clock == nil {
-		return nil, errors.New("domain: service needs a store and a clock")
+	if store == nil {
+		return nil, errors.New("domain: service needs a store")
 	}
-	if cfg.InterviewDuration == 0 {
-		cfg.InterviewDuration = DefaultInterviewDuration
-	}
-	if d := cfg.InterviewDuration; d%time.Minute != 0 || d < 5*time.Minute || d > MaxWindowLength {
-		return nil, fmt.Errorf("domain: interview duration %s must be whole minutes from 5m to 24h", d)
-	}
-	if cfg.MaxAttempts <= 0 {
-		cfg.MaxAttempts = 5
-	}
-	if cfg.NewID == nil {
-		cfg.NewID = func() uuid.UUID { return uuid.Must(uuid.NewV7()) }
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	return &Service{store: store, clock: cfg.Clock, duration: cfg.InterviewDuration,
 		attempts: cfg.MaxAttempts, newID: cfg.NewID}, nil

@@ -8,6 +8,9 @@ import (
 const (
 	// DefaultInterviewDuration is used when the configuration sets none.
 	DefaultInterviewDuration = 60 * time.Minute
+	// MinInterviewDuration and MaxInterviewDuration bound the configured length.
+	MinInterviewDuration = 15 * time.Minute
+	MaxInterviewDuration = 4 * time.Hour
 	// MaxBookingAhead bounds how far ahead a window may start.
 	MaxBookingAhead = 14 * 24 * time.Hour
 	// MaxWindowLength bounds a window counted from its effective start.

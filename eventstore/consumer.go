@@ -41,6 +41,10 @@ func (s *Store) Consume(ctx context.Context, cfg SubscriberConfig, handle Handle
 // subscriber's transaction (the projections pipeline their savepoint with their writes,
 // one round trip per event).
 func (s *Store) ConsumeAtomic(ctx context.Context, cfg SubscriberConfig, apply Handler, onError func(Envelope, error)) error {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
 	if onError == nil {
 		onError = func(Envelope, error) {}
 	}
@@ -53,7 +57,7 @@ func (s *Store) ConsumeAtomic(ctx context.Context, cfg SubscriberConfig, apply H
 		if progressed {
 			backoff = 0
 		}
-		backoff = min(max(2*backoff, time.Second), cfg.maxBackoff())
+		backoff = min(max(2*backoff, time.Second), cfg.MaxBackoff)
 		onError(failed, fmt.Errorf("%w: %s for %s: %w", ErrPaused, cfg.ConsumerGroup, backoff, err))
 		select {
 		case <-ctx.Done():
@@ -106,7 +110,7 @@ func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, apply Han
 			continue
 		}
 		onError(env, err)
-		if failures++; failures < cfg.attempts() {
+		if failures++; failures < cfg.Attempts {
 			msg.Nack()
 			continue
 		}

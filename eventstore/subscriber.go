@@ -1,6 +1,7 @@
 package eventstore
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,18 +33,27 @@ type SubscriberConfig struct {
 	SafetyPoll time.Duration
 }
 
-func (c SubscriberConfig) maxBackoff() time.Duration {
-	if c.MaxBackoff <= 0 {
-		return time.Minute
+func (c *SubscriberConfig) setDefaults() {
+	if c.PollInterval <= 0 {
+		c.PollInterval = 10 * time.Millisecond
 	}
-	return c.MaxBackoff
+	if c.ResendInterval <= 0 {
+		c.ResendInterval = c.PollInterval
+	}
+	if c.Attempts <= 0 {
+		c.Attempts = 3
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Minute
+	}
 }
 
-func (c SubscriberConfig) attempts() int {
-	if c.Attempts <= 0 {
-		return 3
+// Validate checks a SubscriberConfig after its defaults are set.
+func (c SubscriberConfig) Validate() error {
+	if c.ConsumerGroup == "" {
+		return errors.New("subscriber: a consumer group is required")
 	}
-	return c.Attempts
+	return nil
 }
 
 // Subscriber returns a watermill subscriber of the log for one consumer group. A
@@ -51,14 +61,9 @@ func (c SubscriberConfig) attempts() int {
 // its rows and the group's offset commit together. Delivered messages carry their
 // position in the metadata; EnvelopeFromMessage reads them.
 func (s *Store) Subscriber(cfg SubscriberConfig) (*Subscriber, error) {
-	if cfg.ConsumerGroup == "" {
-		return nil, fmt.Errorf("subscriber: a consumer group is required")
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 10 * time.Millisecond
-	}
-	if cfg.ResendInterval <= 0 {
-		cfg.ResendInterval = cfg.PollInterval
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
 	}
 	// No ack deadline: when it passes, the subscriber commits the batch while the
 	// handler may still be writing in its transaction.

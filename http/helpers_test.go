@@ -117,7 +117,10 @@ func start(t testing.TB, o options) *env {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	metrics := api.NewMetrics(pool)
-	app := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: now, Metrics: metrics})
+	app, err := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: now, Metrics: metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
 	base, metricsBase := listen(t, app), listen(t, metrics.App())
 	e := &env{t: t, pool: pool, store: store, svc: svc, cfg: cfg, base: base, metricsBase: metricsBase, app: app, now: now}
 	if o.consumers {

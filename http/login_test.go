@@ -185,16 +185,16 @@ func TestProductionRefusesAShortSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	for _, secret := range []string{"", "short"} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("production with JWT_SECRET %q started", secret)
-				}
-			}()
-			api.New(api.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler),
-				Config: config.Config{AppEnv: config.Production, JWTSecret: secret}})
-		}()
+	for _, secret := range []string{"", "short", strings.Repeat("s", config.MinSecretLength-1)} {
+		_, err := api.New(api.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler),
+			Config: config.Config{AppEnv: config.Production, JWTSecret: secret}})
+		if err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+			t.Errorf("production with JWT_SECRET %q: %v, want an error naming JWT_SECRET", secret, err)
+		}
+	}
+	if _, err := api.New(api.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler),
+		Config: config.Config{AppEnv: config.Production, JWTSecret: strings.Repeat("s", config.MinSecretLength)}}); err != nil {
+		t.Errorf("production with a secret of %d bytes: %v", config.MinSecretLength, err)
 	}
 	if _, err := config.Load(func(k string) string {
 		return map[string]string{"APP_ENV": "production", "JWT_SECRET": "short"}[k]

@@ -18,7 +18,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/domain"
-	"github.com/supermock/engine/http/auth"
 	"github.com/supermock/engine/internal/config"
 	"github.com/supermock/engine/internal/eventlog"
 )
@@ -30,9 +29,7 @@ const (
 	writeTimeout = 30 * time.Second
 	// requestTimeout bounds the work of one request, database calls included.
 	requestTimeout = 10 * time.Second
-	// minSecretLength is what production requires of JWT_SECRET.
-	minSecretLength = 32
-	localRequestID  = "requestid"
+	localRequestID = "requestid"
 )
 
 // Deps are what the API serves from. Pool is required; Store defaults to the log in
@@ -67,13 +64,13 @@ type server struct {
 	background sync.WaitGroup
 }
 
-// New builds the fiber app with every route. It panics on a configuration that must
-// never serve, such as production without a JWT_SECRET of at least 32 bytes
-// (config.Load refuses it first).
-func New(d Deps) *fiber.App {
+// New builds the fiber app with every route. Deps.Config gets the defaults config.Load
+// would give it; a configuration that must never serve, such as production without a
+// long enough JWT_SECRET, is an error.
+func New(d Deps) (*fiber.App, error) {
 	s, err := newServer(d)
 	if err != nil {
-		panic(fmt.Sprintf("http: %v", err))
+		return nil, fmt.Errorf("http: %w", err)
 	}
 	app := fiber.New(fiber.Config{
 		AppName:               "supermock",
@@ -103,7 +100,7 @@ func New(d Deps) *fiber.App {
 		c.Locals(localRoute, "unmatched")
 		return errNotFound
 	})
-	return app
+	return app, nil
 }
 
 func newServer(d Deps) (*server, error) {
@@ -119,14 +116,14 @@ func newServer(d Deps) (*server, error) {
 	if d.Metrics == nil {
 		d.Metrics = NewMetrics(d.Pool)
 	}
-	d.Config = withDefaults(d.Config)
+	d.Config.SetDefaults()
+	if err := d.Config.Validate(); err != nil {
+		return nil, err
+	}
 	secret := []byte(d.Config.JWTSecret)
-	switch {
-	case d.Config.IsProduction() && len(secret) < minSecretLength:
-		return nil, fmt.Errorf("production needs a JWT_SECRET of at least %d bytes", minSecretLength)
-	case len(secret) == 0:
-		// Sessions of a server without a secret end with the process.
-		secret = make([]byte, minSecretLength)
+	if len(secret) == 0 {
+		// A development server given no secret (tests, tools): its sessions end with it.
+		secret = make([]byte, config.MinSecretLength)
 		_, _ = rand.Read(secret)
 	}
 	secrets := [][]byte{secret}
@@ -159,29 +156,6 @@ func newServer(d Deps) (*server, error) {
 		metrics: d.Metrics, lifetime: lifetime, stop: stop}
 	srv.commandLimit, srv.queryLimit = srv.limiter(d.Config.RateLimitMax), srv.limiter(d.Config.RateLimitQueryMax)
 	return srv, nil
-}
-
-// withDefaults fills what a zero Config (tests, tools) leaves out, as config.Load would.
-func withDefaults(c config.Config) config.Config {
-	if c.JWTTTL <= 0 {
-		c.JWTTTL = 7 * 24 * time.Hour
-	}
-	if c.RateLimitWindow <= 0 {
-		c.RateLimitWindow = 15 * time.Minute
-	}
-	if c.RateLimitMax <= 0 {
-		c.RateLimitMax = 100
-	}
-	if c.RateLimitQueryMax <= 0 {
-		c.RateLimitQueryMax = 1000
-	}
-	if c.InterviewDuration <= 0 {
-		c.InterviewDuration = domain.DefaultInterviewDuration
-	}
-	if c.TelegramAuthMaxAge <= 0 {
-		c.TelegramAuthMaxAge = auth.WidgetMaxAge
-	}
-	return c
 }
 
 // Serve listens on addr until ctx ends, then stops accepting connections and drains the

@@ -16,7 +16,10 @@ import (
 // new connection is accepted after.
 func TestServeDrainsRequestsInFlight(t *testing.T) {
 	t.Parallel()
-	app := api.New(api.Deps{Pool: testdb.New(t), Logger: slog.New(slog.DiscardHandler), Config: testConfig()})
+	app, err := api.New(api.Deps{Pool: testdb.New(t), Logger: slog.New(slog.DiscardHandler), Config: testConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -55,21 +55,25 @@ type RebuildConfig struct {
 	Logger      *slog.Logger
 }
 
+func (c *RebuildConfig) setDefaults() {
+	if c.PageSize <= 0 {
+		c.PageSize = 5000
+	}
+	if c.LockTimeout <= 0 {
+		c.LockTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
 // Rebuild rebuilds projections from position zero into shadow tables, catches them up
 // to the head and switches each in atomically. The live tables serve reads
 // throughout; a rebuild that dies leaves them untouched and only shadow tables behind,
 // which the next one replaces. A rebuild of a projection already being rebuilt (by any
 // process) is refused with ErrRebuildRunning.
 func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, ps []Projection, cfg RebuildConfig) error {
-	if cfg.PageSize <= 0 {
-		cfg.PageSize = 5000
-	}
-	if cfg.LockTimeout <= 0 {
-		cfg.LockTimeout = 5 * time.Second
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.setDefaults()
 	release, err := lockRebuilds(ctx, pool, ps)
 	if err != nil {
 		return err

@@ -59,16 +59,20 @@ type Runner struct {
 	failHook func(ctx context.Context, tx pgx.Tx, p Projection, env eventstore.Envelope) error
 }
 
+func (c *RunnerConfig) setDefaults() {
+	if c.PollInterval <= 0 {
+		c.PollInterval = 10 * time.Millisecond
+	}
+	if c.BatchSize <= 0 {
+		c.BatchSize = 50
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
 func NewRunner(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, projections []Projection, cfg RunnerConfig) (*Runner, error) {
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 10 * time.Millisecond
-	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 50
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
-	}
+	cfg.setDefaults()
 	s, err := loadSchema(ctx, pool, projections)
 	if err != nil {
 		return nil, err

@@ -30,9 +30,6 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
 const (
-	// WidgetMaxAge is how old a Login Widget payload may be unless TELEGRAM_AUTH_MAX_AGE
-	// says otherwise: one that leaks (a log, a proxy) is replayable only this long.
-	WidgetMaxAge = time.Hour
 	// WebAppMaxAge is how old a WebApp's initData may be: Telegram signs it once when
 	// the app opens, and a user keeps the app open for long.
 	WebAppMaxAge = 24 * time.Hour

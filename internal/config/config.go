@@ -7,11 +7,12 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/supermock/engine/domain"
 )
 
 // Environments the engine knows.
@@ -20,7 +21,17 @@ const (
 	Production  = "production"
 )
 
-// Config is every setting of the engine; Load validates it.
+const (
+	// DefaultPort is the API's port when PORT is unset; the health check asks it too.
+	DefaultPort = 3001
+	// MinSecretLength is what production requires of JWT_SECRET (and JWT_SECRET_PREVIOUS),
+	// and the length of the random key a development checkout makes for itself.
+	MinSecretLength = 32
+)
+
+// Config is every setting of the engine. Load reads it from the environment; a Config
+// built in code (tests, tools) gets the same defaults and rules through SetDefaults and
+// Validate, which the API's constructor calls.
 type Config struct {
 	DatabaseURL string
 	Port        int
@@ -54,77 +65,91 @@ type Config struct {
 	TrustedProxies []string
 }
 
-// Load reads the configuration through getenv (os.Getenv in production, a map in tests).
+// Load reads the configuration through getenv (os.Getenv in production, a map in
+// tests): every variable that is set is parsed into its field, then the defaults fill
+// the rest and Validate checks the whole.
 func Load(getenv func(string) string) (Config, error) {
-	get := func(key, def string) string {
-		if v := strings.TrimSpace(getenv(key)); v != "" {
-			return v
-		}
-		return def
+	var c Config
+	errs := c.parse(getenv)
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		errs = append(errs, err)
 	}
-	c := Config{
-		DatabaseURL:       get("DATABASE_URL", ""),
-		AppEnv:            get("APP_ENV", Development),
-		JWTSecret:         get("JWT_SECRET", ""),
-		JWTSecretPrevious: get("JWT_SECRET_PREVIOUS", ""),
-		TelegramToken:     get("TELEGRAM_TOKEN", ""),
-		BotUsername:       get("BOT_USERNAME", ""),
-		TelegramAPIURL:    get("TELEGRAM_API_URL", "https://api.telegram.org"),
-		FrontendURL:       get("FRONTEND_URL", "http://localhost:5173"),
-		BackendURL:        get("BACKEND_URL", ""),
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, fmt.Errorf("configuration: %w", err)
 	}
+	return c, nil
+}
+
+// SetDefaults fills every setting left at its zero value. It is the one home of the
+// defaults; the README's configuration table names the same.
+func (c *Config) SetDefaults() {
+	setDefault(&c.Port, DefaultPort)
+	setDefault(&c.MetricsPort, 9464)
+	setDefault(&c.AppEnv, Development)
+	if c.AppEnv == Development {
+		// Production listens on every interface (""): its container needs that.
+		setDefault(&c.Host, "127.0.0.1")
+	}
+	setDefault(&c.JWTTTL, 7*24*time.Hour)
+	setDefault(&c.TelegramAPIURL, "https://api.telegram.org")
+	setDefault(&c.FrontendURL, "http://localhost:5173")
+	setDefault(&c.RateLimitWindow, 15*time.Minute)
+	setDefault(&c.RateLimitMax, 100)
+	setDefault(&c.RateLimitQueryMax, 1000)
+	setDefault(&c.InterviewDuration, domain.DefaultInterviewDuration)
+	// A Login Widget payload that leaks (a log, a proxy) is replayable only this long.
+	setDefault(&c.TelegramAuthMaxAge, time.Hour)
+}
+
+// Validate checks the rules every setting must meet, all at once, so one start names
+// every mistake.
+func (c Config) Validate() error {
 	var errs []error
-	number := func(key, def string, min int) int {
-		n, err := strconv.Atoi(get(key, def))
-		if err != nil || n < min {
-			errs = append(errs, fmt.Errorf("%s must be a whole number ≥ %d, got %q", key, min, getenv(key)))
-		}
-		return n
+	if c.Port < 1 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("PORT must be a port number (1–65535), got %d", c.Port))
 	}
-	c.Port = number("PORT", "3001", 1)
-	if c.Port > 65535 {
-		errs = append(errs, fmt.Errorf("PORT must be at most 65535, got %d", c.Port))
-	}
-	c.MetricsPort = number("METRICS_PORT", "9464", 1)
-	if c.MetricsPort > 65535 || c.MetricsPort == c.Port {
+	if c.MetricsPort < 1 || c.MetricsPort > 65535 || c.MetricsPort == c.Port {
 		errs = append(errs, fmt.Errorf("METRICS_PORT must be a port up to 65535 other than PORT, got %d", c.MetricsPort))
 	}
-	c.Host = get("HOST", "127.0.0.1")
-	if c.AppEnv == Production {
-		c.Host = get("HOST", "")
+	switch c.AppEnv {
+	case Production:
+		if len(c.JWTSecret) < MinSecretLength {
+			errs = append(errs, fmt.Errorf("JWT_SECRET of at least %d bytes is required in production", MinSecretLength))
+		}
+	case Development:
+		// Without JWT_SECRET, serve keeps one per checkout: DevelopmentSecret.
+	default:
+		errs = append(errs, fmt.Errorf("APP_ENV must be %s or %s, got %q", Development, Production, c.AppEnv))
 	}
-	c.RateLimitWindow = time.Duration(number("RATE_LIMIT_WINDOW_MS", "900000", 1)) * time.Millisecond
-	c.RateLimitMax = number("RATE_LIMIT_MAX_REQUESTS", "100", 1)
-	c.RateLimitQueryMax = number("RATE_LIMIT_QUERY_MAX_REQUESTS", "1000", 1)
-
-	var err error
-	if c.JWTTTL, err = duration(get("JWT_TTL", "168h")); err != nil {
-		errs = append(errs, fmt.Errorf("JWT_TTL: %w", err))
+	for key, d := range map[string]time.Duration{"JWT_TTL": c.JWTTTL, "RATE_LIMIT_WINDOW_MS": c.RateLimitWindow} {
+		if d <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, got %s", key, d))
+		}
 	}
-	if c.InterviewDuration, err = duration(get("INTERVIEW_DURATION", "60m")); err != nil {
+	for key, n := range map[string]int{"RATE_LIMIT_MAX_REQUESTS": c.RateLimitMax, "RATE_LIMIT_QUERY_MAX_REQUESTS": c.RateLimitQueryMax} {
+		if n < 1 {
+			errs = append(errs, fmt.Errorf("%s must be at least 1, got %d", key, n))
+		}
+	}
+	if err := domain.ValidateInterviewDuration(c.InterviewDuration); err != nil {
 		errs = append(errs, fmt.Errorf("INTERVIEW_DURATION: %w", err))
-	} else if c.InterviewDuration < 15*time.Minute || c.InterviewDuration > 4*time.Hour {
-		errs = append(errs, fmt.Errorf("INTERVIEW_DURATION must be between 15m and 4h, got %s", c.InterviewDuration))
 	}
-	if c.TelegramAuthMaxAge, err = duration(get("TELEGRAM_AUTH_MAX_AGE", "1h")); err != nil {
-		errs = append(errs, fmt.Errorf("TELEGRAM_AUTH_MAX_AGE: %w", err))
-	} else if c.TelegramAuthMaxAge > 24*time.Hour {
-		errs = append(errs, fmt.Errorf("TELEGRAM_AUTH_MAX_AGE must be at most 24h, got %s", c.TelegramAuthMaxAge))
+	if c.JWTSecretPrevious != "" && len(c.JWTSecretPrevious) < MinSecretLength {
+		errs = append(errs, fmt.Errorf("JWT_SECRET_PREVIOUS, when set, must be at least %d bytes", MinSecretLength))
 	}
-	for _, field := range strings.FieldsFunc(getenv("ADMIN_TELEGRAM_IDS"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		id, err := strconv.ParseInt(field, 10, 64)
-		if err != nil || id <= 0 {
-			errs = append(errs, fmt.Errorf("ADMIN_TELEGRAM_IDS: %q is not a Telegram id", field))
-			continue
+	if c.TelegramAuthMaxAge <= 0 || c.TelegramAuthMaxAge > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("TELEGRAM_AUTH_MAX_AGE must be positive and at most 24h, got %s", c.TelegramAuthMaxAge))
+	}
+	for _, id := range c.AdminTelegramIDs {
+		if id <= 0 {
+			errs = append(errs, fmt.Errorf("ADMIN_TELEGRAM_IDS: %d is not a Telegram id", id))
 		}
-		c.AdminTelegramIDs = append(c.AdminTelegramIDs, id)
 	}
-	for _, field := range strings.FieldsFunc(getenv("TRUSTED_PROXIES"), func(r rune) bool { return r == ',' || r == ' ' }) {
-		if _, _, err := net.ParseCIDR(field); err != nil && net.ParseIP(field) == nil {
-			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR range", field))
-			continue
+	for _, p := range c.TrustedProxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR range", p))
 		}
-		c.TrustedProxies = append(c.TrustedProxies, field)
 	}
 	urls := map[string][]string{"TELEGRAM_API_URL": {c.TelegramAPIURL}, "FRONTEND_URL": c.FrontendURLs(), "BACKEND_URL": {c.BackendURL}}
 	for key, raws := range urls {
@@ -134,24 +159,7 @@ func Load(getenv func(string) string) (Config, error) {
 			}
 		}
 	}
-
-	if c.JWTSecretPrevious != "" && len(c.JWTSecretPrevious) < 32 {
-		errs = append(errs, errors.New("JWT_SECRET_PREVIOUS, when set, must be at least 32 bytes"))
-	}
-	switch c.AppEnv {
-	case Production:
-		if len(c.JWTSecret) < 32 {
-			errs = append(errs, errors.New("JWT_SECRET of at least 32 bytes is required in production"))
-		}
-	case Development:
-		// Without JWT_SECRET, serve keeps one per checkout: DevelopmentSecret.
-	default:
-		errs = append(errs, fmt.Errorf("APP_ENV must be %s or %s, got %q", Development, Production, c.AppEnv))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return Config{}, fmt.Errorf("configuration: %w", err)
-	}
-	return c, nil
+	return errors.Join(errs...)
 }
 
 // FrontendURLs are FRONTEND_URL's comma-separated entries: the web app's URLs, each of
@@ -193,19 +201,11 @@ func (c Config) LogValue() slog.Value {
 	)
 }
 
-// duration accepts a Go duration ("90m") or a whole number of minutes ("90").
-func duration(s string) (time.Duration, error) {
-	if n, err := strconv.Atoi(s); err == nil {
-		if n <= 0 {
-			return 0, fmt.Errorf("%q is not a positive duration", s)
-		}
-		return time.Duration(n) * time.Minute, nil
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
 	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%q is not a positive duration", s)
-	}
-	return d, nil
 }
 
 func mask(secret string) string {

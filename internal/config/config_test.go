@@ -2,12 +2,19 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/supermock/engine/domain"
 )
 
 // The start-up log shows where the database is, never its password, whatever form
@@ -35,17 +42,15 @@ func TestLoggedConfigurationHidesSecrets(t *testing.T) {
 
 func TestTelegramAuthMaxAge(t *testing.T) {
 	t.Parallel()
-	load := func(v string) (Config, error) {
-		return Load(func(k string) string { return map[string]string{"TELEGRAM_AUTH_MAX_AGE": v}[k] })
-	}
-	if c, err := load(""); err != nil || c.TelegramAuthMaxAge.String() != "1h0m0s" {
+	read := func(v string) (Config, error) { return load(t, map[string]string{"TELEGRAM_AUTH_MAX_AGE": v}) }
+	if c, err := read(""); err != nil || c.TelegramAuthMaxAge.String() != "1h0m0s" {
 		t.Errorf("default: %v %v", c.TelegramAuthMaxAge, err)
 	}
-	if c, err := load("90m"); err != nil || c.TelegramAuthMaxAge.String() != "1h30m0s" {
+	if c, err := read("90m"); err != nil || c.TelegramAuthMaxAge.String() != "1h30m0s" {
 		t.Errorf("90m: %v %v", c.TelegramAuthMaxAge, err)
 	}
 	for _, bad := range []string{"25h", "-1h", "soon"} {
-		if _, err := load(bad); err == nil {
+		if _, err := read(bad); err == nil {
 			t.Errorf("TELEGRAM_AUTH_MAX_AGE=%s accepted", bad)
 		}
 	}
@@ -84,5 +89,111 @@ func TestDevelopmentSecretIsKeptPerCheckout(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(filepath.Dir(path)); len(entries) != 1 {
 		t.Fatalf("left behind: %v", entries)
+	}
+}
+
+func load(t *testing.T, vars map[string]string) (Config, error) {
+	t.Helper()
+	return Load(func(k string) string { return vars[k] })
+}
+
+// A Config built in code (the API's tests, the tools) ends up with the same settings
+// as one read from an empty environment.
+func TestDefaultsAreTheSameWhereverAConfigComesFrom(t *testing.T) {
+	t.Parallel()
+	loaded, err := load(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var built Config
+	built.SetDefaults()
+	if err := built.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(loaded) != fmt.Sprint(built) {
+		t.Errorf("loaded %+v\nbuilt  %+v", loaded, built)
+	}
+	var prod Config
+	prod.AppEnv = Production
+	prod.SetDefaults()
+	if prod.JWTSecret != "" || prod.Validate() == nil {
+		t.Errorf("production got a secret it was not given (%q) or started without one", prod.JWTSecret)
+	}
+}
+
+// Every interview length the configuration accepts is one the domain service runs
+// with, and the other way round: the bounds have one home.
+func TestInterviewDurationsTheConfigurationAcceptsTheServiceRunsWith(t *testing.T) {
+	t.Parallel()
+	for _, raw := range []string{"14m", "15", "15m", "90m30s", "1h30m", "240", "4h", "4h1m", "241", "24h"} {
+		cfg, loadErr := load(t, map[string]string{"INTERVIEW_DURATION": raw})
+		d, _ := time.ParseDuration(raw)
+		if n, err := strconv.Atoi(raw); err == nil {
+			d = time.Duration(n) * time.Minute
+		}
+		_, serviceErr := domain.NewService(noStore{}, domain.Config{Clock: domain.ClockFunc(time.Now), InterviewDuration: d})
+		if (loadErr == nil) != (serviceErr == nil) {
+			t.Errorf("INTERVIEW_DURATION=%s: configuration says %v, service says %v", raw, loadErr, serviceErr)
+		}
+		if loadErr == nil && cfg.InterviewDuration != d {
+			t.Errorf("INTERVIEW_DURATION=%s read as %s", raw, cfg.InterviewDuration)
+		}
+	}
+}
+
+type noStore struct{ domain.Store }
+
+// Each mistake is named by its variable, all of them at once.
+func TestEveryMistakeIsNamedByItsVariable(t *testing.T) {
+	t.Parallel()
+	bad := map[string]string{
+		"PORT": "70000", "APP_ENV": "staging", "JWT_TTL": "0", "TELEGRAM_API_URL": "api.telegram.org",
+		"FRONTEND_URL": "/app", "BACKEND_URL": "localhost", "RATE_LIMIT_WINDOW_MS": "-5",
+		"RATE_LIMIT_MAX_REQUESTS": "0", "ADMIN_TELEGRAM_IDS": "12,abc", "INTERVIEW_DURATION": "5m",
+		"TRUSTED_PROXIES": "10.0.0.0/33",
+	}
+	_, err := load(t, bad)
+	if err == nil {
+		t.Fatal("a configuration with a mistake in every variable was accepted")
+	}
+	for name := range bad {
+		if !strings.Contains(err.Error(), name+":") && !strings.Contains(err.Error(), name+" must") {
+			t.Errorf("the error does not name %s:\n%v", name, err)
+		}
+	}
+	if _, err := load(t, map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", MinSecretLength-1)}); err == nil {
+		t.Errorf("production accepted a JWT_SECRET of %d bytes", MinSecretLength-1)
+	}
+}
+
+// The README's configuration table names every variable the engine reads, and only
+// those: a variable added in code and not documented fails here.
+func TestTheReadmeTableNamesEveryVariable(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(raw)
+	start := strings.Index(readme, "\n## Configuration")
+	if start < 0 {
+		t.Fatal("the README has no Configuration section")
+	}
+	section := readme[start+1:]
+	if end := strings.Index(section, "\n## "); end >= 0 {
+		section = section[:end]
+	}
+	var documented []string
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z][A-Z0-9_]*)` \\|").FindAllStringSubmatch(section, -1) {
+		documented = append(documented, m[1])
+	}
+	var read []string
+	for _, v := range new(Config).variables() {
+		read = append(read, v.name)
+	}
+	slices.Sort(documented)
+	slices.Sort(read)
+	if !slices.Equal(documented, read) {
+		t.Errorf("the README documents %v\nthe engine reads      %v", documented, read)
 	}
 }

@@ -26,8 +26,8 @@ func DevelopmentSecret(path string) (string, error) {
 		return "", fmt.Errorf("development secret: %w", err)
 	}
 	secret := strings.TrimSpace(string(raw))
-	if len(secret) < 32 {
-		return "", fmt.Errorf("development secret in %s is shorter than 32 bytes: delete the file to make a new one", path)
+	if len(secret) < MinSecretLength {
+		return "", fmt.Errorf("development secret in %s is shorter than %d bytes: delete the file to make a new one", path, MinSecretLength)
 	}
 	return secret, nil
 }
@@ -44,7 +44,7 @@ func createOnce(path string) error {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	b := make([]byte, 32)
+	b := make([]byte, MinSecretLength)
 	_, _ = rand.Read(b)
 	_, werr := tmp.WriteString(hex.EncodeToString(b) + "\n")
 	if err := errors.Join(werr, tmp.Close()); err != nil {

@@ -34,6 +34,21 @@ type Config struct {
 	Progress func(Stats)
 }
 
+func (c *Config) setDefaults() {
+	if c.Users <= 0 {
+		c.Users = 100
+	}
+	if c.Days <= 0 {
+		c.Days = 14
+	}
+	if c.Start.IsZero() {
+		c.Start = time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)
+	}
+	if c.FlushEvery <= 0 {
+		c.FlushEvery = 2000
+	}
+}
+
 // Stats counts what a generation did.
 type Stats struct {
 	Events, Users, Joins, Matches, Completed, Cancelled, NoShows, Feedback, Notifications int
@@ -47,18 +62,7 @@ var errEnough = errors.New("enough events")
 // Generate appends a history to the log of pool, which the generator must be the only
 // writer of while it runs.
 func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config) (Stats, error) {
-	if cfg.Users <= 0 {
-		cfg.Users = 100
-	}
-	if cfg.Days <= 0 {
-		cfg.Days = 14
-	}
-	if cfg.Start.IsZero() {
-		cfg.Start = time.Date(2025, 3, 3, 8, 0, 0, 0, time.UTC)
-	}
-	if cfg.FlushEvery <= 0 {
-		cfg.FlushEvery = 2000
-	}
+	cfg.setDefaults()
 	store, err := newMemStore(pool, cfg.FlushEvery)
 	if err != nil {
 		return Stats{}, err

@@ -35,6 +35,12 @@ type Options struct {
 	Port int
 }
 
+func (o *Options) setDefaults() {
+	if o.MaxConnections <= 0 {
+		o.MaxConnections = 200
+	}
+}
+
 // Server is a running private PostgreSQL.
 type Server struct {
 	dataDir string
@@ -81,15 +87,12 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	maxConns := opts.MaxConnections
-	if maxConns <= 0 {
-		maxConns = 200
-	}
+	opts.setDefaults()
 	settings := []string{
 		"-p " + strconv.Itoa(s.port),
 		"-c listen_addresses=127.0.0.1",
 		"-c unix_socket_directories=''",
-		"-c max_connections=" + strconv.Itoa(maxConns),
+		"-c max_connections=" + strconv.Itoa(opts.MaxConnections),
 	}
 	if opts.Ephemeral {
 		settings = append(settings, "-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off")

@@ -61,10 +61,7 @@ type Config struct {
 	MaxDelay time.Duration
 }
 
-func (c *Config) defaults() error {
-	if c.Clock == nil {
-		return errors.New("notifier: a clock is required")
-	}
+func (c *Config) setDefaults() {
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -79,6 +76,13 @@ func (c *Config) defaults() error {
 	setDefault(&c.MaxDelay, 48*time.Hour)
 	if c.Workers <= 0 {
 		c.Workers = 2
+	}
+}
+
+// Validate checks a Config after its defaults are set.
+func (c Config) Validate() error {
+	if c.Clock == nil {
+		return errors.New("notifier: a clock is required")
 	}
 	return nil
 }
@@ -99,7 +103,8 @@ type Notifier struct {
 
 // New returns a notifier over store.
 func New(store *eventlog.Store, cfg Config) (*Notifier, error) {
-	if err := cfg.defaults(); err != nil {
+	cfg.setDefaults()
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	n := &Notifier{store: store, cfg: cfg}
