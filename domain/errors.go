@@ -72,6 +72,7 @@ var (
 	ErrMatchNoSlot                = newError(KindConflict, "match-no-slot", "the windows do not share a slot for an interview")
 	ErrInterviewNotScheduled      = newError(KindConflict, "interview-not-scheduled", "interview is not scheduled")
 	ErrInterviewStartTooEarly     = newError(KindConflict, "interview-start-too-early", "an interview starts at the earliest 10 minutes before its time")
+	ErrInterviewCompleteTooEarly  = newError(KindConflict, "interview-complete-too-early", "an interview is completed at the earliest at its scheduled time")
 	ErrInterviewNotInProgress     = newError(KindConflict, "interview-not-in-progress", "interview is not in progress")
 	ErrInterviewAlreadyFinished   = newError(KindConflict, "interview-already-finished", "interview is already completed or closed")
 	ErrNoShowTooEarly             = newError(KindConflict, "no-show-too-early", "absence can be reported from 10 minutes after the start")

@@ -189,7 +189,9 @@ func (iv *Interview) Start(by uuid.UUID, now time.Time) error {
 	return nil
 }
 
-// Complete closes a started session (rule 8); completing it again records nothing.
+// Complete closes a started session from its scheduled time on (rule 8): a session
+// started early cannot be closed before it was due, which would take the partner's
+// no-show report away. Completing it again records nothing.
 func (iv *Interview) Complete(by uuid.UUID, now time.Time) error {
 	if err := iv.participant(by); err != nil {
 		return err
@@ -201,7 +203,11 @@ func (iv *Interview) Complete(by uuid.UUID, now time.Time) error {
 	default:
 		return ErrInterviewNotInProgress
 	}
+	now = utc(now)
+	if now.Before(iv.slot.Start) {
+		return ErrInterviewCompleteTooEarly
+	}
 	iv.record(InterviewCompleted{InterviewID: iv.id, CompletedBy: by, CandidateID: iv.candidate,
-		InterviewerID: iv.interviewer, StartedAt: iv.startedAt, CompletedAt: utc(now)})
+		InterviewerID: iv.interviewer, StartedAt: iv.startedAt, CompletedAt: now})
 	return nil
 }

@@ -49,19 +49,23 @@ func TestCompleteInterview(t *testing.T) {
 		name  string
 		given []domain.Event
 		by    uuid.UUID
+		at    time.Time
 		want  []domain.Event
 		err   error
 	}{
-		{"after start", []domain.Event{started}, bob, []domain.Event{completed}, nil},
-		{"before start", nil, bob, nil, domain.ErrInterviewNotInProgress},
-		{"by a stranger", []domain.Event{started}, carol, nil, domain.ErrInterviewNotParticipant},
-		{"again records nothing", []domain.Event{started, completed}, alice, nil, nil},
+		{"after start", []domain.Event{started}, bob, clock("13:00"), []domain.Event{completed}, nil},
+		{"at the scheduled time", []domain.Event{started}, bob, clock("12:00"), []domain.Event{domain.InterviewCompleted{InterviewID: ivID,
+			CompletedBy: bob, CandidateID: alice, InterviewerID: bob, StartedAt: clock("11:55"), CompletedAt: clock("12:00")}}, nil},
+		{"started early, before its time", []domain.Event{started}, alice, clock("11:59:59"), nil, domain.ErrInterviewCompleteTooEarly},
+		{"before start", nil, bob, clock("13:00"), nil, domain.ErrInterviewNotInProgress},
+		{"by a stranger", []domain.Event{started}, carol, clock("13:00"), nil, domain.ErrInterviewNotParticipant},
+		{"again records nothing", []domain.Event{started, completed}, alice, clock("13:00"), nil, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			iv := givenInterview(t, with([]domain.Event{scheduled()}, tt.given...)...)
-			then(t, iv.Complete(tt.by, clock("13:00")), tt.err, iv.Changes(), tt.want)
+			then(t, iv.Complete(tt.by, tt.at), tt.err, iv.Changes(), tt.want)
 		})
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"net/mail"
 	"net/url"
 	"strings"
-	"time"
-	_ "time/tzdata" // timezone validation must not depend on the host having tzdata
 	"unicode/utf8"
 )
 
@@ -27,33 +25,6 @@ func ParseExperience(s string) (Experience, error) {
 		return e, nil
 	}
 	return "", fmt.Errorf("%w: %q", ErrExperienceInvalid, s)
-}
-
-// Timezone is an IANA zone name; times are stored in UTC and shown in it.
-type Timezone string
-
-// DefaultTimezone is what users have until they choose, as the current service assumes.
-const DefaultTimezone Timezone = "Europe/Moscow"
-
-func ParseTimezone(s string) (Timezone, error) {
-	name := strings.TrimSpace(s)
-	// "" and "Local" load fine but mean the server's zone, which is nobody's.
-	if name == "" || name == "Local" {
-		return "", fmt.Errorf("%w: %q", ErrTimezoneInvalid, s)
-	}
-	if _, err := time.LoadLocation(name); err != nil {
-		return "", fmt.Errorf("%w: %q", ErrTimezoneInvalid, s)
-	}
-	return Timezone(name), nil
-}
-
-// Location is the zone to show times in; UTC for a value that did not come from Parse.
-func (tz Timezone) Location() *time.Location {
-	loc, err := time.LoadLocation(string(tz))
-	if err != nil || tz == "" {
-		return time.UTC
-	}
-	return loc
 }
 
 // Email is a bare address (no display name) with a dotted domain, domain lower case.

@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/google/uuid"
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
@@ -142,16 +141,4 @@ func (s *server) refusal(c *fiber.Ctx, err error) *apiError {
 		}
 	}
 	return e
-}
-
-// requestIDOf is the request's id; errors fasthttp raises before any middleware ran
-// (an oversized body) get one here, so no error body lacks it.
-func requestIDOf(c *fiber.Ctx) string {
-	if id, ok := c.Locals(localRequestID).(string); ok && id != "" {
-		return id
-	}
-	id := uuid.NewString()
-	c.Locals(localRequestID, id)
-	c.Set(fiber.HeaderXRequestID, id)
-	return id
 }

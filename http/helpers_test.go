@@ -140,7 +140,7 @@ func (e *env) runConsumers(withNotifier bool) {
 	mm := matchmaker.New(e.store, domain.ClockFunc(e.now), e.cfg.InterviewDuration, slog.New(slog.DiscardHandler))
 	var wg sync.WaitGroup
 	if withNotifier {
-		notif, err := notifier.New(e.store, notifier.Config{Clock: domain.ClockFunc(time.Now),
+		notif, err := notifier.New(e.store, notifier.Config{Clock: domain.ClockFunc(e.now),
 			PollInterval: 20 * time.Millisecond, PlanInterval: 100 * time.Millisecond})
 		if err != nil {
 			e.t.Fatal(err)

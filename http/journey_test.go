@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/supermock/engine/internal/testdb"
 )
 
 type me struct {
@@ -19,10 +21,11 @@ type me struct {
 }
 
 type interview struct {
-	ID          string `json:"id"`
-	MyRole      string `json:"my_role"`
-	Status      string `json:"status"`
-	MeetingLink string `json:"meeting_link"`
+	ID          string    `json:"id"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	MyRole      string    `json:"my_role"`
+	Status      string    `json:"status"`
+	MeetingLink string    `json:"meeting_link"`
 	Partner     struct {
 		Username string `json:"username"`
 	} `json:"partner"`
@@ -80,7 +83,8 @@ func (e *env) inboxOf(token string, want int) inbox {
 
 func TestJourney(t *testing.T) {
 	t.Parallel()
-	e := start(t, options{consumers: true, notifier: true})
+	clock := testdb.NewClock(time.Now())
+	e := start(t, options{consumers: true, notifier: true, clock: clock})
 	alice, bob := e.loginWidget(7001, "alice"), e.loginWidget(7002, "bob")
 	form := map[string]any{"profession": "backend-developer", "country": "DE", "experience": "3-5",
 		"language": "en", "email": "someone@example.org", "tools": []string{"Go", "PostgreSQL"}}
@@ -97,7 +101,7 @@ func TestJourney(t *testing.T) {
 		}
 	}
 
-	now := time.Now()
+	now := clock.Now()
 	e.command("POST", "/api/queue", alice.Token, window("candidate", "backend-developer", now, 3*time.Hour))
 	e.command("POST", "/api/queue", bob.Token, window("interviewer", "backend-developer", now, 3*time.Hour))
 	id := e.interviewOf(alice.Token)
@@ -126,6 +130,7 @@ func TestJourney(t *testing.T) {
 	}
 
 	e.command("POST", "/api/interviews/"+id+"/start", alice.Token, nil)
+	clock.Set(ia.ScheduledAt.Add(45 * time.Minute))
 	pos = e.command("POST", "/api/interviews/"+id+"/complete", bob.Token, nil)
 	e.get("/api/interviews/"+id, alice.Token, pos, &ia)
 	if ia.Status != "completed" {

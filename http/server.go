@@ -14,7 +14,6 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/domain"
@@ -85,7 +84,7 @@ func New(d Deps) (*fiber.App, error) {
 		EnableTrustedProxyCheck: true,
 		TrustedProxies:          s.Config.TrustedProxies,
 	})
-	app.Use(requestid.New(requestid.Config{ContextKey: localRequestID}))
+	app.Use(requestID)
 	app.Use(s.observe)
 	app.Use(recover.New())
 	app.Use(s.securityHeaders()...)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/supermock/engine/eventstore"
@@ -97,9 +98,13 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 			return ReplayResult{}, err
 		}
 		write = func(e *eventstore.StoredEvent) error {
-			return cw.Write([]string{e.Position.String(), string(e.EventID), string(e.StreamID), strconv.FormatInt(e.StreamVersion, 10),
+			row := []string{e.Position.String(), string(e.EventID), string(e.StreamID), strconv.FormatInt(e.StreamVersion, 10),
 				string(e.EventType), strconv.Itoa(e.SchemaVersion), string(e.OccurredAt), string(e.CorrelationID),
-				string(e.CausationID), string(e.Actor), string(compactPayload(e.Payload))})
+				string(e.CausationID), string(e.Actor), string(compactPayload(e.Payload))}
+			for i := range row {
+				row[i] = csvCell(row[i])
+			}
+			return cw.Write(row)
 		}
 	default:
 		return ReplayResult{}, fmt.Errorf("%w: %q", ErrBadFormat, format)
@@ -137,6 +142,17 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 		return res, fmt.Errorf("replay: %w", err)
 	}
 	return res, nil
+}
+
+// csvCell keeps a spreadsheet from running a cell as a formula: one that starts with
+// = + - @, a tab or a carriage return gets a leading apostrophe, which spreadsheets
+// show as text. The log may hold such text from clients (correlation ids of older
+// versions, for one).
+func csvCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }
 
 // Replayed is the replay form of an envelope.
