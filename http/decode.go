@@ -18,7 +18,7 @@ func decode(c *fiber.Ctx, dst any) error {
 	if err := requireJSON(c); err != nil {
 		return err
 	}
-	return decodeJSON(c.Body(), dst)
+	return decodeJSON(c.BodyRaw(), dst)
 }
 
 // requireJSON refuses bodies of other types, which also keeps browsers from sending

@@ -151,7 +151,7 @@ func reportNoShow(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) {
 // cancelInterview takes an optional body with a reason.
 func cancelInterview(s *server, c *fiber.Ctx, id, me uuid.UUID) (string, error) {
 	var req cancelRequest
-	if len(c.Body()) > 0 {
+	if len(c.BodyRaw()) > 0 {
 		if err := decode(c, &req); err != nil {
 			return "", err
 		}

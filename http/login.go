@@ -60,7 +60,7 @@ func (s *server) widgetIdentity(c *fiber.Ctx) (auth.Identity, error) {
 		return auth.Identity{}, err
 	}
 	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(c.Body(), &raw); err != nil || raw == nil {
+	if err := json.Unmarshal(c.BodyRaw(), &raw); err != nil || raw == nil {
 		return auth.Identity{}, errMalformedJSON
 	}
 	fields := make(map[string]string, len(raw))

@@ -86,6 +86,7 @@ func New(d Deps) (*fiber.App, error) {
 	})
 	app.Use(requestID)
 	app.Use(s.observe)
+	app.Use(refuseEncodedBodies)
 	app.Use(recover.New())
 	app.Use(s.securityHeaders()...)
 	s.routes(app)
