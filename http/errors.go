@@ -2,6 +2,7 @@ package http
 
 import (
 	"errors"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -56,6 +57,7 @@ var (
 	errIdempotencyInUse  = newError(fiber.StatusConflict, "idempotency-key-in-use", "a request with this Idempotency-Key is still in flight")
 	errIdempotencyReused = newError(fiber.StatusUnprocessableEntity, "idempotency-key-reused", "this Idempotency-Key was used for another request")
 	errUnavailable       = newError(fiber.StatusServiceUnavailable, "database-unavailable", "the database cannot be reached: retry later")
+	errBadContentLength  = newError(fiber.StatusRequestEntityTooLarge, "bad-content-length", "Content-Length must be a number of bytes within the 64 KiB limit")
 	errInternal          = newError(fiber.StatusInternalServerError, "internal", "internal error")
 )
 
@@ -111,6 +113,12 @@ func classify(err error) *apiError {
 	case errors.As(err, &field):
 		return invalidField(field.Field, field.Reason)
 	case errors.As(err, &fe):
+		// fasthttp refuses a Content-Length it cannot parse (negative, not a number,
+		// past the integers) before reading the body: as much a body it will not take
+		// as one above the limit.
+		if fe.Code == fiber.StatusBadRequest && strings.Contains(fe.Message, "Content-Length") {
+			return errBadContentLength
+		}
 		if e, ok := fiberCodes[fe.Code]; ok {
 			return e
 		}
