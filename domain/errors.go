@@ -36,6 +36,7 @@ var ErrConcurrency = errors.New("concurrent modification")
 
 // Malformed input.
 var (
+	ErrTextInvalid             = newError(KindInvalid, "text-invalid", "must be valid UTF-8 without control characters or bidirectional overrides")
 	ErrTelegramIdentityInvalid = newError(KindInvalid, "telegram-identity-invalid", "telegram identity is invalid")
 	ErrProfileNameInvalid      = newError(KindInvalid, "profile-name-invalid", "first name is required and names are at most 64 characters")
 	ErrTimezoneInvalid         = newError(KindInvalid, "timezone-invalid", "timezone must be an IANA name such as Europe/Moscow")

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -28,7 +27,10 @@ func CancelInterview(iv *Interview, candidate, interviewer *User, by uuid.UUID, 
 	if err := iv.participant(by); err != nil {
 		return err
 	}
-	reason = strings.TrimSpace(reason)
+	reason, err := parseText("reason", reason, false)
+	if err != nil {
+		return err
+	}
 	if utf8.RuneCountInString(reason) > maxReasonLength {
 		return ErrCancelReasonTooLong
 	}
@@ -125,7 +127,10 @@ func parseFeedback(in FeedbackInput) (FeedbackInput, error) {
 	}
 	skills := make(map[string]int, len(in.Skills))
 	for name, score := range in.Skills {
-		n := strings.TrimSpace(name)
+		n, err := parseText("skills", name, false)
+		if err != nil {
+			return FeedbackInput{}, err
+		}
 		if n == "" || utf8.RuneCountInString(n) > maxSkillName || score < 1 || score > 5 {
 			return FeedbackInput{}, fmt.Errorf("%w: %q=%d", ErrFeedbackSkillInvalid, name, score)
 		}
@@ -134,7 +139,10 @@ func parseFeedback(in FeedbackInput) (FeedbackInput, error) {
 		}
 		skills[n] = score
 	}
-	comment := strings.TrimSpace(in.Comment)
+	comment, err := parseText("comment", in.Comment, true)
+	if err != nil {
+		return FeedbackInput{}, err
+	}
 	if utf8.RuneCountInString(comment) > maxCommentLength {
 		return FeedbackInput{}, ErrFeedbackCommentTooLong
 	}

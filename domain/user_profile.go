@@ -65,12 +65,12 @@ func (u *User) UpdateProfile(in ProfileInput, now time.Time) error {
 	first, last, tz := u.firstName, u.lastName, u.timezone
 	var err error
 	if in.FirstName != nil {
-		if first, err = parseName(*in.FirstName, true); err != nil {
+		if first, err = parseName("first_name", *in.FirstName, true); err != nil {
 			return err
 		}
 	}
 	if in.LastName != nil {
-		if last, err = parseName(*in.LastName, false); err != nil {
+		if last, err = parseName("last_name", *in.LastName, false); err != nil {
 			return err
 		}
 	}

@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,7 +34,7 @@ func TestRegisterUser(t *testing.T) {
 
 func TestTelegramIdentityRefusals(t *testing.T) {
 	t.Parallel()
-	long := string(make([]rune, 65))
+	long := strings.Repeat("я", 65)
 	for name, call := range map[string]func() error{
 		"zero id":       func() error { _, err := domain.NewTelegramIdentity(0, "u", "F", "", ""); return err },
 		"long name":     func() error { _, err := domain.NewTelegramIdentity(1, "u", long, "", ""); return err },
@@ -73,7 +74,7 @@ func TestUpdateProfile(t *testing.T) {
 		{"unknown timezone", domain.ProfileInput{Timezone: ptr("Mars/Olympus")}, nil, domain.ErrTimezoneInvalid},
 		{"server-local timezone", domain.ProfileInput{Timezone: ptr("Local")}, nil, domain.ErrTimezoneInvalid},
 		{"empty first name", domain.ProfileInput{FirstName: ptr("  ")}, nil, domain.ErrProfileNameInvalid},
-		{"long last name", domain.ProfileInput{LastName: ptr(string(make([]rune, 65)))}, nil, domain.ErrProfileNameInvalid},
+		{"long last name", domain.ProfileInput{LastName: ptr(strings.Repeat("я", 65))}, nil, domain.ErrProfileNameInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -134,7 +135,7 @@ func TestSubmitForm(t *testing.T) {
 		{"language not iso", nil, change(func(f *domain.FormInput) { f.Language = "rus" }), nil, domain.ErrLanguageInvalid},
 		{"email", nil, change(func(f *domain.FormInput) { f.Email = "Ann <ann@example.com>" }), nil, domain.ErrEmailInvalid},
 		{"phone", nil, change(func(f *domain.FormInput) { f.Phone = "8 999 123 45 67" }), nil, domain.ErrPhoneInvalid},
-		{"tools", nil, change(func(f *domain.FormInput) { f.Tools = []string{string(make([]rune, 51))} }), nil, domain.ErrToolsInvalid},
+		{"tools", nil, change(func(f *domain.FormInput) { f.Tools = []string{strings.Repeat("я", 51)} }), nil, domain.ErrToolsInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

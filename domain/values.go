@@ -31,7 +31,10 @@ func ParseExperience(s string) (Experience, error) {
 type Email string
 
 func ParseEmail(s string) (Email, error) {
-	s = strings.TrimSpace(s)
+	s, err := parseText("email", s, false)
+	if err != nil {
+		return "", err
+	}
 	addr, err := mail.ParseAddress(s)
 	// net/mail accepts "Name <a@b>" and dotless hosts; a form field wants neither.
 	if err != nil || addr.Address != s || len(s) > 254 {
@@ -51,12 +54,16 @@ func ParseEmail(s string) (Email, error) {
 type Phone string
 
 func ParsePhone(s string) (Phone, error) {
+	typed, err := parseText("phone", s, false)
+	if err != nil {
+		return "", err
+	}
 	digits := strings.Map(func(r rune) rune {
 		if strings.ContainsRune(" -().", r) {
 			return -1
 		}
 		return r
-	}, strings.TrimSpace(s))
+	}, typed)
 	if !strings.HasPrefix(digits, "+") {
 		return "", fmt.Errorf("%w: %q", ErrPhoneInvalid, s)
 	}
@@ -77,7 +84,10 @@ func parseTools(in []string) ([]string, error) {
 	seen := make(map[string]bool)
 	out := []string{}
 	for _, t := range in {
-		t = strings.TrimSpace(t)
+		t, err := parseText("tools", t, false)
+		if err != nil {
+			return nil, err
+		}
 		if t == "" || seen[strings.ToLower(t)] {
 			continue
 		}
@@ -165,6 +175,8 @@ func (f FormData) equal(o FormData) bool {
 const maxNameLength = 64
 
 // TelegramIdentity is who logged in through Telegram (widget, WebApp or dev login).
+// Its text is cleaned, never refused: Telegram signed it and the user cannot retype it,
+// so an odd character in a name must not stop a login.
 type TelegramIdentity struct {
 	id        int64
 	username  string
@@ -176,10 +188,10 @@ type TelegramIdentity struct {
 func NewTelegramIdentity(id int64, username, firstName, lastName, photoURL string) (TelegramIdentity, error) {
 	t := TelegramIdentity{
 		id:        id,
-		username:  strings.TrimPrefix(strings.TrimSpace(username), "@"),
-		firstName: strings.TrimSpace(firstName),
-		lastName:  strings.TrimSpace(lastName),
-		photoURL:  strings.TrimSpace(photoURL),
+		username:  strings.TrimPrefix(CleanText(username, false), "@"),
+		firstName: CleanText(firstName, false),
+		lastName:  CleanText(lastName, false),
+		photoURL:  CleanText(photoURL, false),
 	}
 	if id <= 0 {
 		return TelegramIdentity{}, fmt.Errorf("%w: id %d", ErrTelegramIdentityInvalid, id)
@@ -204,9 +216,12 @@ func (t TelegramIdentity) FirstName() string { return t.firstName }
 func (t TelegramIdentity) LastName() string  { return t.lastName }
 func (t TelegramIdentity) PhotoURL() string  { return t.photoURL }
 
-// parseName trims and bounds a profile name.
-func parseName(s string, required bool) (string, error) {
-	s = strings.TrimSpace(s)
+// parseName checks, trims and bounds a profile name; field names it in errors.
+func parseName(field, s string, required bool) (string, error) {
+	s, err := parseText(field, s, false)
+	if err != nil {
+		return "", err
+	}
 	if (required && s == "") || utf8.RuneCountInString(s) > maxNameLength {
 		return "", ErrProfileNameInvalid
 	}

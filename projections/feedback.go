@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
-
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
 )
@@ -12,13 +10,8 @@ func Feedback() Projection {
 	const t = "feedback"
 	return define("feedback", []string{t},
 		on(func(_ eventstore.Envelope, e domain.FeedbackSubmitted, c *Changes) {
-			skills := e.Skills
-			if skills == nil {
-				skills = map[string]int{}
-			}
-			skillsJSON, _ := json.Marshal(skills) // a map[string]int always marshals, keys sorted
 			c.Insert(t, Row{{"interview_id", e.InterviewID}, {"from_user_id", e.FromUserID}, {"to_user_id", e.ToUserID},
-				{"from_role", string(e.FromRole)}, {"rating", e.Rating}, {"skills", string(skillsJSON)},
+				{"from_role", string(e.FromRole)}, {"rating", e.Rating}, {"skills", storableScores(e.Skills)},
 				{"comment", e.Comment}, {"submitted_at", e.SubmittedAt}})
 		}),
 	)

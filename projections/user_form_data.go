@@ -1,8 +1,6 @@
 package projections
 
 import (
-	"encoding/json"
-
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
 )
@@ -12,14 +10,9 @@ func UserFormData() Projection {
 	const t = "user_form_data"
 	return define("user_form_data", []string{t},
 		on(func(_ eventstore.Envelope, e domain.FormSubmitted, c *Changes) {
-			tools := e.Tools
-			if tools == nil {
-				tools = []string{}
-			}
-			toolsJSON, _ := json.Marshal(tools) // a []string always marshals
 			c.Upsert(t, Row{{"user_id", e.UserID}, {"profession", string(e.Profession)}, {"country", string(e.Country)},
 				{"experience", string(e.Experience)}, {"language", string(e.Language)}, {"email", nullString(string(e.Email))},
-				{"phone", nullString(string(e.Phone))}, {"tools", string(toolsJSON)}, {"submitted_at", e.SubmittedAt}})
+				{"phone", nullString(string(e.Phone))}, {"tools", storableList(e.Tools)}, {"submitted_at", e.SubmittedAt}})
 		}),
 	)
 }
