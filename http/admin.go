@@ -52,7 +52,10 @@ type projectionsResponse struct {
 // stream is one stream's events in version order, as stored; a stream without events
 // is 404 stream-not-found.
 func (s *server) stream(c *fiber.Ctx) error {
-	id := c.Params("id")
+	id, err := streamParam(c, "id")
+	if err != nil {
+		return err
+	}
 	envs, err := s.Store.Log().ReadStream(c.UserContext(), id)
 	if err != nil {
 		return err

@@ -28,7 +28,10 @@ type notificationsResponse struct {
 // notifications is the caller's inbox, newest first (100 at most); unread=true keeps
 // the unread ones.
 func (s *server) notifications(c *fiber.Ctx) error {
-	unreadOnly := c.QueryBool("unread")
+	unreadOnly, err := queryBool(c, "unread")
+	if err != nil {
+		return err
+	}
 	me := sessionOf(c).UserID
 	rows, err := s.Pool.Query(c.UserContext(), `SELECT notification_id::text, interview_id::text, kind, title, text,
 			sent_at, read_at

@@ -107,12 +107,25 @@ func (s *server) myEntries(c *fiber.Ctx) error {
 // queueStats counts the waiting entries that can still hold an interview, by
 // profession, language and role; profession and language filter.
 func (s *server) queueStats(c *fiber.Ctx) error {
+	var profession domain.Profession
+	var language domain.Language
+	var err error
+	if v := c.Query("profession"); v != "" {
+		if profession, err = domain.ParseProfession(v); err != nil {
+			return err
+		}
+	}
+	if v := c.Query("language"); v != "" {
+		if language, err = domain.ParseLanguage(v); err != nil {
+			return err
+		}
+	}
 	rows, err := s.Pool.Query(c.UserContext(), `SELECT profession, language, role, count(*)::int
 		FROM interview_queue
 		WHERE status = 'waiting' AND window_end - greatest(window_start, $1) >= $2
 			AND ($3 = '' OR profession = $3) AND ($4 = '' OR language = $4)
 		GROUP BY profession, language, role ORDER BY profession, language, role`,
-		s.Now().UTC(), s.Service.InterviewDuration(), c.Query("profession"), c.Query("language"))
+		s.Now().UTC(), s.Service.InterviewDuration(), string(profession), string(language))
 	if err != nil {
 		return err
 	}
