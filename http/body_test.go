@@ -96,6 +96,8 @@ func TestBodiesAreBoundedAfterDecoding(t *testing.T) {
 	}
 
 	runtime.ReadMemStats(&after)
+	t.Logf("while refusing: %d KiB allocated, heap in use %+d KiB", (after.TotalAlloc-before.TotalAlloc)>>10,
+		(int64(after.HeapInuse)-int64(before.HeapInuse))>>10)
 	if grown := after.TotalAlloc - before.TotalAlloc; grown > 16<<20 {
 		t.Errorf("the test process allocated %d MiB while the server refused the bodies", grown>>20)
 	}
