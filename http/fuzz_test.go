@@ -180,6 +180,7 @@ func (f *fuzzer) request(w io.Writer, op apiOperation, host, token string, id in
 		"Origin":           f.text,
 		"Accept":           f.text,
 		"X-Forwarded-For":  f.text,
+		"Idempotency-Key":  f.text,
 	}
 	for name, value := range headers {
 		if f.rng.IntN(4) == 0 && (name != "Content-Encoding" || f.rng.IntN(3) == 0) {
@@ -241,7 +242,7 @@ func (e *env) operations(t *testing.T) ([]apiOperation, map[string]map[string]an
 // or SQL text back, and no refused request leaves an event in the log.
 func TestFuzzEveryRoute(t *testing.T) {
 	t.Parallel()
-	e := start(t, options{config: func(c *config.Config) { c.RateLimitMax = 1 << 30 }})
+	e := start(t, options{config: func(c *config.Config) { c.RateLimitMax, c.RateLimitQueryMax = 1<<30, 1<<30 }})
 	ops, schemas := e.operations(t)
 	callers := []string{"", e.loginDev(15001).Token, e.loginDev(adminTG).Token}
 	valid := []string{"qa-engineer", "en", "DE", "candidate", "interviewer", "1-3", "UTC", "Europe/Berlin", "true", "waiting",
