@@ -98,6 +98,9 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...Str
 		}
 		return Position{}, fmt.Errorf("append: %w", err)
 	}
+	if err := recordActor(ctx, tx, meta.Actor, exec.last); err != nil {
+		return Position{}, fmt.Errorf("append: record the actor's position: %w", err)
+	}
 	return exec.last, nil
 }
 

@@ -57,7 +57,7 @@ func (e *env) get(path, token, after string, into any) {
 func (e *env) command(method, path, token string, body any) string {
 	e.t.Helper()
 	r := e.call(method, path, token, body)
-	if r.status != 200 && r.status != 201 {
+	if r.status != 200 && r.status != 201 && r.status != 202 {
 		e.t.Fatalf("%s %s: %s", method, path, r)
 	}
 	return r.header.Get("X-Event-Position")

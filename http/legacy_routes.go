@@ -102,7 +102,7 @@ func legacyAnswer(c *fiber.Ctx, data any) error {
 	return c.JSON(legacyOK{Success: true, Data: data})
 }
 
-// settle waits, at most maxFreshWait, until the group's read tables hold the events
+// settle waits, at most FreshWait (3 s), until the group's read tables hold the events
 // up to position; past that the answer goes out marked X-Projection-Lag: true.
 func (s *server) settle(c *fiber.Ctx, position string) error {
 	if position == "" {
@@ -112,7 +112,7 @@ func (s *server) settle(c *fiber.Ctx, position string) error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), maxFreshWait)
+	ctx, cancel := context.WithTimeout(c.UserContext(), s.FreshWait)
 	defer cancel()
 	passed, err := s.waitConsumed(ctx, projectionGroups(legacyReads), at)
 	if err == nil && !passed {

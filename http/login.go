@@ -2,7 +2,6 @@ package http
 
 import (
 	"encoding/json"
-	"strconv"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -128,7 +127,7 @@ func (s *server) login(c *fiber.Ctx, who auth.Identity) error {
 // the session.
 func (s *server) openSession(c *fiber.Ctx, who auth.Identity) (domain.Registration, loginResponse, error) {
 	admin := s.admins[who.ID]
-	reg, err := s.Service.RegisterFromTelegram(c.UserContext(), domain.Meta{Actor: "telegram-" + strconv.FormatInt(who.ID, 10),
+	reg, err := s.Service.RegisterFromTelegram(c.UserContext(), domain.Meta{Actor: telegramActor(who.ID),
 		CorrelationID: requestIDOf(c)}, domain.TelegramLogin{TelegramID: who.ID, Username: who.Username,
 		FirstName: who.FirstName, LastName: who.LastName, PhotoURL: who.PhotoURL, Admin: admin})
 	if err != nil {

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/projections"
 )
 
 // access says who may call an operation.
@@ -51,31 +53,31 @@ var operations = []operation{
 		request: devLoginRequest{}, response: loginResponse{}, refusals: []int{400, 404, 415, 429, 503}, development: true},
 	{method: "POST", path: "/api/auth/logout", summary: "Log out: the session's token is refused from now on, on every replica, and the cookie is deleted (204, with a session or without)",
 		status: 204, refusals: []int{403, 429, 503}},
-	{method: "GET", path: "/api/me", summary: "My profile, professions and form", access: user, response: meResponse{}, fresh: true, refusals: []int{404}},
-	{method: "PUT", path: "/api/me", summary: "Change my names or timezone (IANA)", access: user, request: profileRequest{}, command: true},
-	{method: "PUT", path: "/api/me/professions", summary: "Select my professions", access: user, request: professionsRequest{}, command: true},
-	{method: "PUT", path: "/api/me/form", summary: "Submit my questionnaire", access: user, request: formRequest{}, command: true},
-	{method: "POST", path: "/api/queue", summary: "Join the queue (201)", access: user, request: joinRequest{}, response: joinResponse{},
+	{method: "GET", path: "/api/me", summary: "My profile, professions and form", access: user, response: projections.Profile{}, fresh: true, refusals: []int{404}},
+	{method: "PUT", path: "/api/me", summary: "Change my names or timezone (IANA)", access: user, request: profileRequest{}, response: projections.Profile{}, command: true},
+	{method: "PUT", path: "/api/me/professions", summary: "Select my professions", access: user, request: professionsRequest{}, response: projections.Profile{}, command: true},
+	{method: "PUT", path: "/api/me/form", summary: "Submit my questionnaire", access: user, request: formRequest{}, response: projections.Profile{}, command: true},
+	{method: "POST", path: "/api/queue", summary: "Join the queue (201)", access: user, request: joinRequest{}, response: projections.Entry{},
 		status: 201, command: true},
 	{method: "GET", path: "/api/queue", summary: "My queue entries", access: user, response: entriesResponse{}, query: []string{"status"}, fresh: true},
 	{method: "GET", path: "/api/queue/stats", summary: "Waiting entries that still fit an interview, by profession, language and role",
 		access: user, response: statsResponse{}, query: []string{"profession", "language"}, fresh: true},
-	{method: "DELETE", path: "/api/queue/:id", summary: "Leave the queue", access: user, command: true, refusals: []int{404}},
+	{method: "DELETE", path: "/api/queue/:id", summary: "Leave the queue", access: user, response: projections.Entry{}, command: true, refusals: []int{404}},
 	{method: "GET", path: "/api/slots", summary: "UTC hours of the next 14 days at which a waiting counterpart can take an interview",
 		access: user, response: slotsResponse{}, query: []string{"role", "profession", "language"}, fresh: true},
-	{method: "GET", path: "/api/interviews", summary: "My interviews", access: user, response: interviewsResponse{}, fresh: true},
-	{method: "GET", path: "/api/interviews/:id", summary: "One of my interviews", access: user, response: interviewResponse{}, fresh: true, refusals: []int{404}},
-	{method: "POST", path: "/api/interviews/:id/start", summary: "Start (from 10 minutes before)", access: user, command: true, refusals: []int{403, 404}},
-	{method: "POST", path: "/api/interviews/:id/complete", summary: "Complete a started interview", access: user, command: true, refusals: []int{403, 404}},
+	{method: "GET", path: "/api/interviews", summary: "My interviews", access: user, response: projections.InterviewPage{}, fresh: true},
+	{method: "GET", path: "/api/interviews/:id", summary: "One of my interviews", access: user, response: projections.Interview{}, fresh: true, refusals: []int{404}},
+	{method: "POST", path: "/api/interviews/:id/start", summary: "Start (from 10 minutes before)", access: user, response: projections.Interview{}, command: true, refusals: []int{403, 404}},
+	{method: "POST", path: "/api/interviews/:id/complete", summary: "Complete a started interview", access: user, response: projections.Interview{}, command: true, refusals: []int{403, 404}},
 	{method: "POST", path: "/api/interviews/:id/cancel", summary: "Cancel before completion; the other side is requeued when it fits",
-		access: user, request: cancelRequest{}, optionalBody: true, command: true, refusals: []int{403, 404}},
+		access: user, request: cancelRequest{}, optionalBody: true, response: projections.Interview{}, command: true, refusals: []int{403, 404}},
 	{method: "POST", path: "/api/interviews/:id/no-show", summary: "Report the other side absent (from 10 minutes after the start)",
-		access: user, command: true, refusals: []int{403, 404}},
+		access: user, response: projections.Interview{}, command: true, refusals: []int{403, 404}},
 	{method: "POST", path: "/api/interviews/:id/feedback", summary: "Give feedback after completion, once", access: user,
-		request: feedbackRequest{}, command: true, refusals: []int{403, 404}},
-	{method: "GET", path: "/api/notifications", summary: "My inbox, newest first", access: user, response: notificationsResponse{},
+		request: feedbackRequest{}, response: projections.Interview{}, command: true, refusals: []int{403, 404}},
+	{method: "GET", path: "/api/notifications", summary: "My inbox, newest first", access: user, response: projections.InboxPage{},
 		query: []string{"unread"}, fresh: true},
-	{method: "POST", path: "/api/notifications/:id/read", summary: "Mark a message read", access: user, command: true, fresh: true, refusals: []int{404}},
+	{method: "POST", path: "/api/notifications/:id/read", summary: "Mark a message read", access: user, response: projections.Notification{}, command: true, fresh: true, refusals: []int{404}},
 	{method: "GET", path: "/api/admin/projections", summary: "Every projection's position, lag, last error and rebuild progress",
 		access: admin, response: projectionsResponse{}},
 	{method: "GET", path: "/api/admin/events", summary: "Replay the log as NDJSON (or format=csv), filtered; repeatable and resumable with after",
@@ -181,9 +183,6 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": s.ref(op.request)}}}
 	}
 	response := op.response
-	if op.command && response == nil {
-		response = commandResponse{}
-	}
 	ok := map[string]any{"description": "success"}
 	switch {
 	case op.contentType == fiber.MIMETextPlain || op.contentType == "application/x-ndjson":
@@ -202,6 +201,10 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 		status = fiber.StatusOK
 	}
 	responses := map[string]any{strconv.Itoa(status): ok}
+	if op.command {
+		responses["202"] = map[string]any{"description": "done, but the read tables did not show it within 3 s (X-Projection-Lag: true): the body names the resource",
+			"content": map[string]any{fiber.MIMEApplicationJSON: map[string]any{"schema": s.ref(acceptedResponse{})}}}
+	}
 	o["x-access"] = op.access.String()
 	refusals := append([]int{500}, op.refusals...)
 	if op.access != public {

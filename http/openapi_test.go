@@ -66,7 +66,7 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 			t.Errorf("dangling reference to %s", ref[1])
 		}
 	}
-	for _, name := range []string{"joinRequest", "errorBody", "interviewResponse", "loginResponse"} {
+	for _, name := range []string{"joinRequest", "errorBody", "Interview", "loginResponse"} {
 		if _, ok := doc.Components.Schemas[name]; !ok {
 			t.Errorf("schema %s is missing", name)
 		}

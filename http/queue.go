@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/projections"
 )
 
 type joinRequest struct {
@@ -19,36 +20,12 @@ type joinRequest struct {
 	WindowEnd   time.Time `json:"window_end" required:"true"`
 }
 
-type joinResponse struct {
-	ID string `json:"id"`
-	commandResponse
-}
-
-type entryResponse struct {
-	ID          string     `json:"id"`
-	Role        string     `json:"role"`
-	Profession  string     `json:"profession"`
-	Language    string     `json:"language"`
-	WindowStart time.Time  `json:"window_start"`
-	WindowEnd   time.Time  `json:"window_end"`
-	Status      string     `json:"status"`
-	InterviewID *uuid.UUID `json:"interview_id"`
-	JoinedAt    time.Time  `json:"joined_at"`
-}
-
 type entriesResponse struct {
-	Entries []entryResponse `json:"entries"`
-}
-
-type queueStat struct {
-	Profession string `json:"profession"`
-	Language   string `json:"language"`
-	Role       string `json:"role"`
-	Waiting    int    `json:"waiting"`
+	Entries []projections.Entry `json:"entries"`
 }
 
 type statsResponse struct {
-	Stats []queueStat `json:"stats"`
+	Stats []projections.QueueStat `json:"stats"`
 }
 
 func (s *server) joinQueue(c *fiber.Ctx) error {
@@ -56,15 +33,12 @@ func (s *server) joinQueue(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	id, pos, err := s.service(c).JoinQueue(c.UserContext(), s.meta(c), sessionOf(c).UserID, domain.QueueInput{
+	me := sessionOf(c).UserID
+	id, pos, err := s.service(c).JoinQueue(c.UserContext(), s.meta(c), me, domain.QueueInput{
 		Role: req.Role, Profession: req.Profession, Language: req.Language,
 		WindowStart: req.WindowStart, WindowEnd: req.WindowEnd,
 	})
-	if err != nil {
-		return err
-	}
-	return answer(c, fiber.StatusCreated, pos, joinResponse{ID: id.String(),
-		commandResponse: commandResponse{Changed: pos != "", Position: pos}})
+	return reply(s, c, fiber.StatusCreated, id, projections.EntryOf, projections.EntryQuery{UserID: me, EntryID: id})(pos, err)
 }
 
 // leaveQueue acts on the caller's own stream only: somebody else's entry is not there,
@@ -74,34 +48,23 @@ func (s *server) leaveQueue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return reply(c)(s.service(c).LeaveQueue(c.UserContext(), s.meta(c), sessionOf(c).UserID, id))
+	me := sessionOf(c).UserID
+	return reply(s, c, fiber.StatusOK, id, projections.EntryOf, projections.EntryQuery{UserID: me, EntryID: id})(
+		s.service(c).LeaveQueue(c.UserContext(), s.meta(c), me, id))
 }
 
 func (s *server) myEntries(c *fiber.Ctx) error {
-	status := c.Query("status")
-	switch domain.EntryStatus(status) {
+	status := domain.EntryStatus(c.Query("status"))
+	switch status {
 	case "", domain.EntryWaiting, domain.EntryMatched, domain.EntryCancelled, domain.EntryExpired:
 	default:
 		return invalidField("status", "must be waiting, matched, cancelled or expired")
 	}
-	rows, err := s.Pool.Query(c.UserContext(), `SELECT entry_id::text, role, profession, language, window_start,
-			window_end, status, interview_id, joined_at
-		FROM interview_queue WHERE user_id = $1 AND ($2 = '' OR status = $2)
-		ORDER BY joined_at, position_tx, position_offset`, sessionOf(c).UserID, status)
+	list, err := read(s, c, projections.Entries, projections.EntriesQuery{UserID: sessionOf(c).UserID, Status: status})
 	if err != nil {
 		return err
 	}
-	entries, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (entryResponse, error) {
-		var e entryResponse
-		err := r.Scan(&e.ID, &e.Role, &e.Profession, &e.Language, &e.WindowStart, &e.WindowEnd, &e.Status,
-			&e.InterviewID, &e.JoinedAt)
-		e.WindowStart, e.WindowEnd, e.JoinedAt = e.WindowStart.UTC(), e.WindowEnd.UTC(), e.JoinedAt.UTC()
-		return e, err
-	})
-	if err != nil {
-		return err
-	}
-	return c.JSON(entriesResponse{Entries: nonNil(entries)})
+	return c.JSON(entriesResponse{Entries: list})
 }
 
 // queueStats counts the waiting entries that can still hold an interview, by
@@ -120,20 +83,12 @@ func (s *server) queueStats(c *fiber.Ctx) error {
 			return err
 		}
 	}
-	rows, err := s.Pool.Query(c.UserContext(), `SELECT profession, language, role, count(*)::int
-		FROM interview_queue
-		WHERE status = 'waiting' AND window_end - greatest(window_start, $1) >= $2
-			AND ($3 = '' OR profession = $3) AND ($4 = '' OR language = $4)
-		GROUP BY profession, language, role ORDER BY profession, language, role`,
-		s.Now().UTC(), s.Service.InterviewDuration(), string(profession), string(language))
+	list, err := read(s, c, projections.Stats, projections.StatsQuery{Now: s.Now(), Duration: s.Service.InterviewDuration(),
+		Profession: string(profession), Language: string(language)})
 	if err != nil {
 		return err
 	}
-	stats, err := pgx.CollectRows(rows, pgx.RowToStructByPos[queueStat])
-	if err != nil {
-		return err
-	}
-	return c.JSON(statsResponse{Stats: nonNil(stats)})
+	return c.JSON(statsResponse{Stats: list})
 }
 
 func pathID(c *fiber.Ctx, name string) (uuid.UUID, error) {

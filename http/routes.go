@@ -1,11 +1,15 @@
 package http
 
-import "github.com/gofiber/fiber/v2"
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/projections"
+)
 
 // routes registers every route of the API. Command routes are authenticated, rate
 // limited and (POST) idempotent; query routes are rate limited on a budget of their
-// own and honour X-Min-Position for the projections they read. Health stays unlimited
-// for the probes.
+// own, and every read waits for the caller's own writes (and X-Min-Position) in the
+// projections it reads. Health stays unlimited for the probes.
 func (s *server) routes(app *fiber.App) {
 	limit, queries := s.limit(), s.limitQueries()
 	authn := s.authenticate
@@ -24,28 +28,28 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/api/auth/dev", limit, s.loginDev)
 	app.Post("/api/auth/logout", limit, s.logout)
 
-	app.Get("/api/me", user(s.fresh(readsUser...), s.me)...)
+	app.Get("/api/me", user(s.me)...)
 	app.Put("/api/me", command(s.updateProfile)...)
 	app.Put("/api/me/professions", command(s.selectProfessions)...)
 	app.Put("/api/me/form", command(s.submitForm)...)
 
 	app.Post("/api/queue", post(s.joinQueue)...)
-	app.Get("/api/queue", user(s.fresh(readsQueue...), s.myEntries)...)
-	app.Get("/api/queue/stats", user(s.fresh(readsQueue...), s.queueStats)...)
+	app.Get("/api/queue", user(s.myEntries)...)
+	app.Get("/api/queue/stats", user(s.queueStats)...)
 	app.Delete("/api/queue/:id", command(s.leaveQueue)...)
-	app.Get("/api/slots", user(s.fresh(readsSlots...), s.slots)...)
+	app.Get("/api/slots", user(s.slots)...)
 
-	app.Get("/api/interviews", user(s.fresh(readsInterviews...), s.myInterviews)...)
-	app.Get("/api/interviews/:id", user(s.fresh(readsInterviews...), s.interview)...)
+	app.Get("/api/interviews", user(s.myInterviews)...)
+	app.Get("/api/interviews/:id", user(s.interview)...)
 	app.Post("/api/interviews/:id/start", post(s.onInterview(startInterview))...)
 	app.Post("/api/interviews/:id/complete", post(s.onInterview(completeInterview))...)
 	app.Post("/api/interviews/:id/cancel", post(s.onInterview(cancelInterview))...)
 	app.Post("/api/interviews/:id/no-show", post(s.onInterview(reportNoShow))...)
 	app.Post("/api/interviews/:id/feedback", post(s.onInterview(submitFeedback))...)
 
-	app.Get("/api/notifications", user(s.fresh(readsNotifications...), s.notifications)...)
+	app.Get("/api/notifications", user(s.notifications)...)
 	// The wait for the inbox comes before the key's transaction, which it would hold open.
-	app.Post("/api/notifications/:id/read", command(s.fresh(readsNotifications...), s.idempotent, s.readNotification)...)
+	app.Post("/api/notifications/:id/read", command(s.awaitReads(projections.NotificationOf), s.idempotent, s.readNotification)...)
 
 	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{authn, queries, s.requireAdmin, h} }
 	app.Get("/api/admin/projections", admin(s.projectionStatuses)...)

@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/internal/config"
 	"github.com/supermock/engine/internal/eventlog"
 )
@@ -34,7 +35,7 @@ const (
 // Deps are what the API serves from. Pool is required; Store defaults to the log in
 // Pool, Service to a domain service over Store (with its appends timed for /metrics),
 // Logger to a discarding one, Now to time.Now, Metrics to collectors of the app's own
-// (serve them with Metrics.App).
+// (serve them with Metrics.App), FreshWait to 3 s.
 type Deps struct {
 	Pool    *pgxpool.Pool
 	Logger  *slog.Logger
@@ -43,6 +44,9 @@ type Deps struct {
 	Service *domain.Service
 	Now     func() time.Time
 	Metrics *Metrics
+	// FreshWait bounds how long a read waits for the read tables to show the caller's
+	// writes before it is served marked X-Projection-Lag.
+	FreshWait time.Duration
 }
 
 // server is the API's state shared by its handlers.
@@ -57,6 +61,9 @@ type server struct {
 	// commandLimit and queryLimit are the two rate-limit budgets, shared by all routes.
 	commandLimit, queryLimit fiber.Handler
 	metrics                  *Metrics
+	// watcher tells waiting requests when the read tables have passed a position.
+	watcher *eventstore.Watcher
+	waits   waitCounts
 	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
 	lifetime   context.Context
 	stop       context.CancelFunc
@@ -120,6 +127,9 @@ func newServer(d Deps) (*server, error) {
 	if err := d.Config.Validate(); err != nil {
 		return nil, err
 	}
+	if d.FreshWait <= 0 {
+		d.FreshWait = defaultFreshWait
+	}
 	secret := []byte(d.Config.JWTSecret)
 	if len(secret) == 0 {
 		// A development server given no secret (tests, tools): its sessions end with it.
@@ -153,8 +163,13 @@ func newServer(d Deps) (*server, error) {
 	}
 	lifetime, stop := context.WithCancel(context.Background())
 	srv := &server{Deps: d, secrets: secrets, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()),
-		metrics: d.Metrics, lifetime: lifetime, stop: stop}
+		metrics: d.Metrics, lifetime: lifetime, stop: stop, watcher: d.Store.Log().NewWatcher(eventstore.WatcherConfig{})}
 	srv.commandLimit, srv.queryLimit = srv.limiter(d.Config.RateLimitMax), srv.limiter(d.Config.RateLimitQueryMax)
+	srv.background.Add(1)
+	go func() {
+		defer srv.background.Done()
+		_ = srv.watcher.Run(lifetime)
+	}()
 	return srv, nil
 }
 

@@ -125,11 +125,13 @@ func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Statu
 	return out, rows.Err()
 }
 
-func deref(t *time.Time) time.Time {
-	if t == nil {
-		return time.Time{}
+// deref is the value p points at, or the zero value for nil.
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
 	}
-	return *t
+	return *p
 }
 
 // Collector exports the projections' status as Prometheus gauges, read from the

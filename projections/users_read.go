@@ -1,0 +1,97 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/supermock/engine/domain"
+)
+
+// Profile is a user as the read tables hold them: profile, professions and form.
+type Profile struct {
+	ID            string    `json:"id"`
+	TelegramID    int64     `json:"telegram_id"`
+	Username      string    `json:"username"`
+	FirstName     string    `json:"first_name"`
+	LastName      string    `json:"last_name"`
+	PhotoURL      string    `json:"photo_url"`
+	Role          string    `json:"role"`
+	PreferredRole string    `json:"preferred_role"`
+	Timezone      string    `json:"timezone"`
+	NoShowCount   int       `json:"no_show_count"`
+	RegisteredAt  time.Time `json:"registered_at"`
+	Professions   []string  `json:"professions"`
+	Form          *Form     `json:"form"` // null until the first submission
+}
+
+// Form is the questionnaire a user submitted last.
+type Form struct {
+	Profession  string    `json:"profession"`
+	Country     string    `json:"country"`
+	Experience  string    `json:"experience"`
+	Language    string    `json:"language"`
+	Email       string    `json:"email,omitempty"`
+	Phone       string    `json:"phone,omitempty"`
+	Tools       []string  `json:"tools"`
+	SubmittedAt time.Time `json:"submitted_at"`
+}
+
+// ProfileOf reads one user; an unknown one is domain.ErrUserNotFound.
+var ProfileOf = reading(profileOf, Users, SelectedProfessions, UserFormData)
+
+func profileOf(ctx context.Context, db DB, userID uuid.UUID) (Profile, error) {
+	var m Profile
+	var f struct {
+		profession, country, experience, language *string
+		email, phone                              *string
+		tools                                     []string
+		submittedAt                               *time.Time
+	}
+	err := db.QueryRow(ctx, `SELECT u.user_id::text, u.telegram_id, u.username, u.first_name,
+			u.last_name, u.photo_url, u.role, u.preferred_role, u.timezone, u.no_show_count, u.registered_at,
+			COALESCE((SELECT json_agg(p.profession ORDER BY p.rank) FROM selected_professions p
+				WHERE p.user_id = u.user_id), '[]'::json),
+			f.profession, f.country, f.experience, f.language, f.email, f.phone, f.tools, f.submitted_at
+		FROM users u LEFT JOIN user_form_data f ON f.user_id = u.user_id
+		WHERE u.user_id = $1`, userID).Scan(
+		&m.ID, &m.TelegramID, &m.Username, &m.FirstName, &m.LastName, &m.PhotoURL, &m.Role, &m.PreferredRole,
+		&m.Timezone, &m.NoShowCount, &m.RegisteredAt, &m.Professions,
+		&f.profession, &f.country, &f.experience, &f.language, &f.email, &f.phone, &f.tools, &f.submittedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Profile{}, domain.ErrUserNotFound
+	}
+	if err != nil {
+		return Profile{}, err
+	}
+	m.RegisteredAt = m.RegisteredAt.UTC()
+	if f.profession != nil {
+		m.Form = &Form{Profession: *f.profession, Country: *f.country, Experience: *f.experience,
+			Language: *f.language, Email: deref(f.email), Phone: deref(f.phone), Tools: nonNil(f.tools),
+			SubmittedAt: f.submittedAt.UTC()}
+	}
+	return m, nil
+}
+
+// MatchDefaults are what a user's slots default to: the preferred role and the form's
+// profession and language, each nil while unknown.
+type MatchDefaults struct {
+	PreferredRole, Profession, Language *string
+}
+
+// MatchDefaultsOf reads them; an unknown user has none.
+var MatchDefaultsOf = reading(matchDefaultsOf, Users, UserFormData)
+
+func matchDefaultsOf(ctx context.Context, db DB, userID uuid.UUID) (MatchDefaults, error) {
+	var d MatchDefaults
+	err := db.QueryRow(ctx, `SELECT u.preferred_role, f.profession, f.language
+		FROM users u LEFT JOIN user_form_data f ON f.user_id = u.user_id WHERE u.user_id = $1`, userID).
+		Scan(&d.PreferredRole, &d.Profession, &d.Language)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return MatchDefaults{}, nil
+	}
+	return d, err
+}
