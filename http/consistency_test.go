@@ -254,7 +254,7 @@ func runJourneys(t *testing.T, n int, write, read string) {
 func TestJourneysReadTheirWrites(t *testing.T) {
 	t.Parallel()
 	e := start(t, options{consumers: true, notifier: true, freshWait: 8 * time.Second})
-	runJourneys(t, 200, e.base, e.base)
+	runJourneys(t, 60, e.base, e.base)
 }
 
 // The same with every write sent to one replica and every read to another.
@@ -263,5 +263,5 @@ func TestJourneysReadTheirWritesOnAnotherReplica(t *testing.T) {
 	url := testdb.NewDatabase(t)
 	writer := start(t, options{poolFromURL: url, consumers: true, notifier: true, freshWait: 8 * time.Second})
 	reader := start(t, options{poolFromURL: url, freshWait: 8 * time.Second})
-	runJourneys(t, 50, writer.base, reader.base)
+	runJourneys(t, 30, writer.base, reader.base)
 }

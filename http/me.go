@@ -46,8 +46,8 @@ func (s *server) meta(c *fiber.Ctx) domain.Meta {
 // once the read tables show the command: reply(s, c, status, read, arg)(s.service(c).X(…)).
 // A command that changed nothing answers the resource as it is, without X-Event-Position;
 // one whose resource cannot be read after the wait (the tables lag, the request's time
-// ran out) answers 202 with its id: the command is done all the same. So does a command
-// sent with an Idempotency-Key, whose events commit only with its answer.
+// ran out) answers 202 with its id: the command is done all the same. A command sent
+// with an Idempotency-Key, whose events commit only with its answer, answers its id.
 func reply[A, R any](s *server, c *fiber.Ctx, status int, id uuid.UUID, r projections.Read[A, R], arg A) func(position string, err error) error {
 	return func(position string, err error) error {
 		if err != nil {
@@ -55,9 +55,8 @@ func reply[A, R any](s *server, c *fiber.Ctx, status int, id uuid.UUID, r projec
 		}
 		if _, keyed := c.Locals(localTx).(pgx.Tx); keyed {
 			// The events commit with the Idempotency-Key's claim after this answer, so
-			// no read table can show them yet.
-			c.Set(headerProjectionLag, "true")
-			return answer(c, fiber.StatusAccepted, position, acceptedResponse{ID: id.String()})
+			// no read table can show them yet: the answer names the resource only.
+			return answer(c, status, position, acceptedResponse{ID: id.String()})
 		}
 		s.sawWrite(c, position)
 		v, err := read(s, c, r, arg)

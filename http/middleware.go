@@ -83,7 +83,8 @@ func (s *server) securityHeaders() []any {
 			AllowCredentials: true,
 			AllowMethods:     "GET,POST,PUT,PATCH,DELETE,OPTIONS",
 			AllowHeaders:     "Authorization,Content-Type,Idempotency-Key,X-Min-Position,X-Request-ID",
-			ExposeHeaders:    "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After",
+			ExposeHeaders: "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After," +
+				"X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset",
 			MaxAge:           600,
 		}))
 	}

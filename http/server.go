@@ -96,6 +96,7 @@ func New(d Deps) (*fiber.App, error) {
 	app.Use(refuseEncodedBodies)
 	app.Use(recover.New())
 	app.Use(s.securityHeaders()...)
+	app.Use(checkRoute)
 	s.routes(app)
 	s.legacyRoutes(app)
 	app.Hooks().OnShutdown(func() error {
