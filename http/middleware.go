@@ -85,7 +85,7 @@ func (s *server) securityHeaders() []any {
 			AllowHeaders:     "Authorization,Content-Type,Idempotency-Key,X-Min-Position,X-Request-ID",
 			ExposeHeaders: "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After," +
 				"X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset",
-			MaxAge:           600,
+			MaxAge: 600,
 		}))
 	}
 	return out
