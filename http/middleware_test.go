@@ -41,7 +41,7 @@ func TestCORSAndSecurityHeaders(t *testing.T) {
 	for name, want := range map[string]string{
 		"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Cache-Control": "no-store",
 		"Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'", "Referrer-Policy": "no-referrer",
-		"Access-Control-Expose-Headers": "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After",
+		"Access-Control-Expose-Headers": "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After,X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset",
 	} {
 		if got := r.header.Get(name); got != want {
 			t.Errorf("%s: %q, want %q", name, got, want)
