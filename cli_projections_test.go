@@ -18,9 +18,12 @@ func TestDemoReplayAndRebuildFromTheCommandLine(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	vars := map[string]string{"DATABASE_URL": testdb.NewDatabase(t)}
+	// What a command prints: its data on stdout, its logs and progress on stderr.
+	var stderr bytes.Buffer
 	cli := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(ctx, args, env(vars), &out)
+		stderr.Reset()
+		err := run(ctx, args, env(vars), &out, &stderr)
 		return out.String(), err
 	}
 	out, err := cli("demo", "--users", "30", "--seed", "3", "--days", "2")
@@ -71,11 +74,11 @@ func TestDemoReplayAndRebuildFromTheCommandLine(t *testing.T) {
 	}
 
 	out, err = cli("rebuild", "--all")
-	if err != nil || !strings.Contains(out, ": building ") || !strings.Contains(out, ": done ") {
-		t.Fatalf("rebuild --all: %v\n%s", err, out)
+	if progress := stderr.String(); err != nil || out != "" || !strings.Contains(progress, ": building ") || !strings.Contains(progress, ": done ") {
+		t.Fatalf("rebuild --all: %v\nstdout %q\nstderr %s", err, out, progress)
 	}
-	if out, err := cli("rebuild", "interview_queue"); err != nil || !strings.Contains(out, "rebuild interview_queue: done") {
-		t.Fatalf("rebuild interview_queue: %v\n%s", err, out)
+	if _, err := cli("rebuild", "interview_queue"); err != nil || !strings.Contains(stderr.String(), "rebuild interview_queue: done") {
+		t.Fatalf("rebuild interview_queue: %v\n%s", err, stderr.String())
 	}
 	for _, args := range [][]string{{"rebuild"}, {"rebuild", "nope"}, {"rebuild", "--all", "users"},
 		{"replay", "--format", "xml"}, {"replay", "--since", "yesterday"}, {"replay", "--after", "x"}} {

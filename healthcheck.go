@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -25,8 +26,8 @@ const (
 // 200 with "status":"ok". It is Docker's HEALTHCHECK: the runtime image has no shell and
 // no curl. It reads only PORT, never the whole configuration, so a missing secret
 // cannot make a healthy server look sick.
-func healthcheck(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	target, err := healthURL(args, getenv)
+func healthcheck(ctx context.Context, arg string, getenv func(string) string, stdout io.Writer) error {
+	target, err := healthURL(arg, getenv)
 	if err != nil {
 		return err
 	}
@@ -57,19 +58,30 @@ func healthcheck(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// healthURL is the URL given as the one optional argument, or the health route of the
-// engine on this machine at PORT.
-func healthURL(args []string, getenv func(string) string) (string, error) {
-	switch len(args) {
-	case 0:
-	case 1:
-		u, err := url.Parse(args[0])
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return "", fmt.Errorf("healthcheck: %q is not an http(s) URL", args[0])
+// healthcheckCommand takes one optional argument, an http(s) URL to ask instead.
+func healthcheckCommand(*flag.FlagSet) func([]string) (body, error) {
+	return func(args []string) (body, error) {
+		var arg string
+		switch len(args) {
+		case 0:
+		case 1:
+			u, err := url.Parse(args[0])
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return nil, fmt.Errorf("%q is not an http(s) URL", args[0])
+			}
+			arg = args[0]
+		default:
+			return nil, errors.New("one URL at most")
 		}
-		return args[0], nil
-	default:
-		return "", errors.New("healthcheck: usage: supermock healthcheck [url]")
+		return func(ctx context.Context, e *runEnv) error { return healthcheck(ctx, arg, e.getenv, e.stdout) }, nil
+	}
+}
+
+// healthURL is the URL given as the argument, or the health route of the engine on
+// this machine at PORT.
+func healthURL(arg string, getenv func(string) string) (string, error) {
+	if arg != "" {
+		return arg, nil
 	}
 	port := config.DefaultPort
 	if raw := strings.TrimSpace(getenv("PORT")); raw != "" {

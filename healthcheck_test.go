@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	nethttp "net/http"
 	"net/http/httptest"
@@ -28,7 +29,7 @@ func TestHealthcheckFollowsARunningEngine(t *testing.T) {
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve"}, env(map[string]string{"DATABASE_URL": dbURL, "PORT": strconv.Itoa(port), "METRICS_PORT": strconv.Itoa(freePort(t))}), &logs)
+		done <- run(ctx, []string{"serve"}, env(map[string]string{"DATABASE_URL": dbURL, "PORT": strconv.Itoa(port), "METRICS_PORT": strconv.Itoa(freePort(t))}), &logs, io.Discard)
 	}()
 	t.Cleanup(func() { // before the database is dropped
 		cancel()
@@ -42,7 +43,7 @@ func TestHealthcheckFollowsARunningEngine(t *testing.T) {
 	containerEnv := env(map[string]string{"PORT": strconv.Itoa(port), "APP_ENV": "production"})
 	check := func() (string, error) {
 		var out bytes.Buffer
-		err := run(context.Background(), []string{"healthcheck"}, containerEnv, &out)
+		err := run(context.Background(), []string{"healthcheck"}, containerEnv, &out, io.Discard)
 		return out.String(), err
 	}
 	if out, err := check(); err != nil || !strings.Contains(out, `"status":"ok"`) {
@@ -107,7 +108,7 @@ func TestHealthcheckFailsUnlessTheAnswerIsOK(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 			defer cancel()
 			var out bytes.Buffer
-			err := run(ctx, []string{"healthcheck", server.URL + "/api/health"}, env(map[string]string{"APP_ENV": "production"}), &out)
+			err := run(ctx, []string{"healthcheck", server.URL + "/api/health"}, env(map[string]string{"APP_ENV": "production"}), &out, io.Discard)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("healthcheck failed: %v", err)
@@ -121,7 +122,7 @@ func TestHealthcheckFailsUnlessTheAnswerIsOK(t *testing.T) {
 
 	t.Run("nobody listens", func(t *testing.T) {
 		t.Parallel()
-		err := run(context.Background(), []string{"healthcheck"}, env(map[string]string{"PORT": strconv.Itoa(freePort(t))}), &bytes.Buffer{})
+		err := run(context.Background(), []string{"healthcheck"}, env(map[string]string{"PORT": strconv.Itoa(freePort(t))}), &bytes.Buffer{}, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "connection refused") {
 			t.Fatalf("healthcheck of a closed port: %v", err)
 		}
@@ -143,10 +144,14 @@ func TestHealthcheckURL(t *testing.T) {
 		{"bad PORT", nil, map[string]string{"PORT": "eighty"}, "PORT must be a port number", false},
 		{"PORT out of range", nil, map[string]string{"PORT": "70000"}, "PORT must be a port number", false},
 		{"not a URL", []string{"backend:3001"}, nil, "is not an http(s) URL", false},
-		{"two arguments", []string{"http://a/", "http://b/"}, nil, "usage", false},
+		{"two arguments", []string{"http://a/", "http://b/"}, nil, "one URL at most", false},
 	}
 	for _, tc := range cases {
-		got, err := healthURL(tc.args, env(tc.vars))
+		_, _, err := parse(append([]string{"healthcheck"}, tc.args...), io.Discard)
+		var got string
+		if err == nil {
+			got, err = healthURL(strings.Join(tc.args, ""), env(tc.vars))
+		}
 		if tc.ok && (err != nil || got != tc.want) {
 			t.Errorf("%s: got %q, %v; want %q", tc.name, got, err, tc.want)
 		}

@@ -33,55 +33,45 @@ import (
 	"github.com/supermock/engine/projections/notifier"
 )
 
-const usage = `usage: supermock [command]
-
-commands:
-  serve     apply migrations and serve the API (default)
-  migrate   apply migrations and exit
-  healthcheck [url]
-            exit 0 when the API at PORT (or url) answers healthy: Docker's HEALTHCHECK
-` + toolsUsage
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "supermock:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
 }
 
-func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
-	command := "serve"
-	if len(args) > 0 {
-		command = args[0]
-	}
-	switch command {
-	case "serve", "migrate":
-	case "healthcheck":
-		return healthcheck(ctx, args[1:], getenv, stdout)
-	case "rebuild", "replay", "demo":
-		return runTool(ctx, command, args[1:], getenv, stdout)
-	case "help", "-h", "--help":
-		fmt.Fprintln(stdout, usage)
-		return nil
-	default:
-		return fmt.Errorf("unknown command %q\n%s", command, usage)
-	}
-
-	cfg, err := config.Load(getenv)
-	if err != nil {
+// run reads the command line, then, for the commands on the log, the configuration,
+// opens and migrates the database and runs the command. A server's logs are its
+// output and go to stdout; a tool's stdout carries its data, so its logs and progress
+// go to stderr.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cmd, b, err := parse(args, stdout)
+	if err != nil || b == nil {
 		return err
 	}
-	if command == "serve" && !cfg.IsProduction() && cfg.JWTSecret == "" {
-		if cfg.JWTSecret, err = config.DevelopmentSecret(filepath.Join(dataDir(), "jwt-secret")); err != nil {
+	e := &runEnv{getenv: getenv, stdout: stdout, stderr: stderr}
+	if !cmd.database {
+		return b(ctx, e)
+	}
+	if e.cfg, err = config.Load(getenv); err != nil {
+		return err
+	}
+	if cmd.name == "serve" && !e.cfg.IsProduction() && e.cfg.JWTSecret == "" {
+		if e.cfg.JWTSecret, err = config.DevelopmentSecret(filepath.Join(dataDir(), "jwt-secret")); err != nil {
 			return err
 		}
 	}
-	logger := newLogger(cfg, stdout)
-	logger.Info("starting", "command", command, "config", cfg)
+	logs := stderr
+	if cmd.name == "serve" || cmd.name == "migrate" {
+		logs = stdout
+	}
+	e.logger = newLogger(e.cfg, logs)
+	e.logger.Info("starting", "command", cmd.name, "config", e.cfg)
 
-	pool, closeDB, err := openDatabase(ctx, cfg, logger)
+	pool, closeDB, err := openDatabase(ctx, e.cfg, e.logger)
 	if err != nil {
 		return err
 	}
@@ -90,21 +80,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	logger.Info("migrations applied", "count", applied)
-	if command == "migrate" {
-		return nil
-	}
-
-	return serve(ctx, cfg, pool, logger)
-}
-
-// serve runs the API and the log's consumers until ctx ends; the first of them to fail
-// stops the others. Requests in flight drain and consumers stop between two events.
-func serve(ctx context.Context, cfg config.Config, pool *pgxpool.Pool, logger *slog.Logger) error {
-	store, err := eventlog.New(pool)
-	if err != nil {
+	e.logger.Info("migrations applied", "count", applied)
+	if e.store, err = eventlog.New(pool, eventlog.WithLogger(e.logger)); err != nil {
 		return err
 	}
+	e.pool = pool
+	return b(ctx, e)
+}
+
+// serveCommand runs the API and the log's consumers until ctx ends; the first of them
+// to fail stops the others. Requests in flight drain and consumers stop between two
+// events.
+func serveCommand(ctx context.Context, e *runEnv) error {
+	cfg, pool, store, logger := e.cfg, e.pool, e.store, e.logger
 	clock := domain.ClockFunc(time.Now)
 	expirer, err := matchmaker.NewExpirer(store, clock, cfg.InterviewDuration, logger)
 	if err != nil {
@@ -183,28 +171,30 @@ func untilCancelled(err error) error {
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: cfg.LogLevel}
 	if cfg.IsProduction() {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		return slog.New(slog.NewJSONHandler(w, opts))
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// openDatabase connects to DATABASE_URL or, without one, to a private PostgreSQL it
-// starts in .data/postgres and stops again when the engine exits.
+// openDatabase connects to DATABASE_URL or, without one, to the checkout's private
+// PostgreSQL in .data/ at the module root: the one already running, which other
+// commands may be using, or one it starts and stops again when it is done.
 func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger) (*pgxpool.Pool, func(), error) {
 	url := cfg.DatabaseURL
 	stopServer := func() {}
 	if url == "" {
-		server, err := pglocal.Start(ctx, filepath.Join(dataDir(), "postgres"), pglocal.Options{})
+		server, err := pglocal.Open(ctx, dataDir(), pglocal.Options{})
 		if err != nil {
 			return nil, nil, fmt.Errorf("no DATABASE_URL, and a private PostgreSQL could not start: %w", err)
 		}
 		stopServer = func() {
-			if err := server.Stop(); err != nil {
-				logger.Error("stop private PostgreSQL", "err", err)
+			if err := server.Close(); err != nil {
+				logger.Error("leave private PostgreSQL", "err", err)
 			}
 		}
-		logger.Info("private PostgreSQL started", "data", server.DataDir(), "url", server.URL("supermock"))
+		logger.Info("private PostgreSQL", "data", server.DataDir(), "url", server.URL("supermock"), "owner", server.Owner())
 		if err := createDatabase(ctx, server.URL("postgres"), "supermock"); err != nil {
 			stopServer()
 			return nil, nil, err
@@ -256,7 +246,9 @@ func createDatabase(ctx context.Context, adminURL, name string) error {
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P04" { // it exists from an earlier run
+	// It exists from an earlier run (42P04), or another command created it at the same
+	// time (23505).
+	if errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505") {
 		return nil
 	}
 	if err != nil {

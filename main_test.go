@@ -5,8 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	nethttp "net/http"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,7 +19,12 @@ import (
 	"github.com/supermock/engine/internal/testdb"
 )
 
-func TestMain(m *testing.M) { testdb.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(asBinary) == "1" {
+		main()
+	}
+	testdb.Main(m)
+}
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
@@ -41,7 +48,7 @@ func TestServeAnswersHealthAndStopsWhenCancelled(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	var logs bytes.Buffer
-	go func() { done <- run(ctx, []string{"serve"}, env(vars), &logs) }()
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), &logs, io.Discard) }()
 
 	url := fmt.Sprintf("http://127.0.0.1:%d/api/health", port)
 	var body struct {
@@ -88,7 +95,7 @@ func TestMigrateTwiceChangesNothingTheSecondTime(t *testing.T) {
 	ctx := context.Background()
 	url := testdb.NewDatabase(t) // migrated already, as a first run leaves it
 	var logs bytes.Buffer
-	if err := run(ctx, []string{"migrate"}, env(map[string]string{"DATABASE_URL": url}), &logs); err != nil {
+	if err := run(ctx, []string{"migrate"}, env(map[string]string{"DATABASE_URL": url}), &logs, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(logs.String(), "count=0") {
@@ -103,6 +110,21 @@ func TestMigrateTwiceChangesNothingTheSecondTime(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM information_schema.tables
 		WHERE table_name IN ('watermill_events', 'watermill_offsets_events')`).Scan(&tables); err != nil || tables != 2 {
 		t.Fatalf("log tables present: %d (%v), want 2", tables, err)
+	}
+}
+
+// LOG_LEVEL sets the least level the engine logs.
+func TestLogLevelQuietsTheEngine(t *testing.T) {
+	t.Parallel()
+	url := testdb.NewDatabase(t)
+	for level, wantLines := range map[string]bool{"info": true, "warn": false} {
+		var logs bytes.Buffer
+		if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"DATABASE_URL": url, "LOG_LEVEL": level}), &logs, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(logs.String(), "migrations applied"); got != wantLines {
+			t.Errorf("LOG_LEVEL=%s: info lines logged %v, want %v\n%s", level, got, wantLines, logs.String())
+		}
 	}
 }
 
@@ -124,7 +146,7 @@ func TestRunRefusesWhatItCannotDo(t *testing.T) {
 		{"bad admin id", nil, map[string]string{"ADMIN_TELEGRAM_IDS": "12,abc"}, `"abc" is not a Telegram id`},
 	}
 	for _, tc := range cases {
-		err := run(ctx, tc.args, env(tc.vars), &bytes.Buffer{})
+		err := run(ctx, tc.args, env(tc.vars), &bytes.Buffer{}, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: got %v, want an error saying %q", tc.name, err, tc.want)
 		}

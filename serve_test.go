@@ -53,7 +53,7 @@ func startServe(t *testing.T, vars map[string]string, host string) *served {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	logs := &lockedBuffer{}
-	go func() { done <- run(ctx, []string{"serve"}, env(vars), logs) }()
+	go func() { done <- run(ctx, []string{"serve"}, env(vars), logs, io.Discard) }()
 	s := &served{base: fmt.Sprintf("http://%s:%d", host, port), port: port, metricsPort: metricsPort, logs: logs}
 	var once sync.Once
 	s.stop = func() {

@@ -18,6 +18,7 @@ import (
 const (
 	localRoute   = "route"
 	localSession = "session"
+	localQuiet   = "quiet"
 	// sessionCookie holds the JWT for browsers; Bearer works as well.
 	sessionCookie = "sm_sess"
 )
@@ -50,10 +51,21 @@ func (s *server) observe(c *fiber.Ctx) error {
 	status, elapsed := c.Response().StatusCode(), time.Since(start)
 	// fiber's strings point into buffers it reuses: the labels outlive the request.
 	s.metrics.request(strings.Clone(c.Method()), strings.Clone(route), status, elapsed)
-	s.Logger.LogAttrs(ctx, slog.LevelInfo, "request", slog.String("request_id", requestIDOf(c)),
+	level := slog.LevelInfo
+	if quiet, _ := c.Locals(localQuiet).(bool); quiet {
+		level = slog.LevelDebug
+	}
+	s.Logger.LogAttrs(ctx, level, "request", slog.String("request_id", requestIDOf(c)),
 		slog.String("method", c.Method()), slog.String("path", c.Path()), slog.String("route", route),
 		slog.Int("status", status), slog.Duration("duration", elapsed))
 	return nil
+}
+
+// quiet marks a route that probes call every few seconds (health, readiness): its
+// requests are logged at debug, so they do not drown the rest.
+func quiet(c *fiber.Ctx) error {
+	c.Locals(localQuiet, true)
+	return c.Next()
 }
 
 // logger is the request's logger: every line carries the request id.

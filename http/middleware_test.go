@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	nethttp "net/http"
 	"strings"
 	"sync"
@@ -157,5 +158,37 @@ func TestRateLimitCountsClientsBehindATrustedProxy(t *testing.T) {
 				t.Fatalf("another client's login: %s", second)
 			}
 		})
+	}
+}
+
+// Probes and scrapes come every few seconds: health requests are logged at debug, and
+// scrapes of the metrics port not at all, so an engine at the default level logs the
+// requests of its users only.
+func TestHealthAndMetricsRequestsAreLoggedAtDebug(t *testing.T) {
+	t.Parallel()
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		var out syncBuffer
+		e := start(t, options{logger: slog.New(slog.NewJSONHandler(&out, &slog.HandlerOptions{Level: level}))})
+		wantStatus(t, e.call("GET", "/api/health", "", nil), 200)
+		scrape, err := nethttp.Get(e.metricsBase + "/metrics")
+		if err != nil || scrape.StatusCode != 200 {
+			t.Fatalf("scrape: %v %v", err, scrape)
+		}
+		scrape.Body.Close()
+		wantStatus(t, e.call("GET", "/api/professions", "", nil), 200)
+		logged := map[string]string{}
+		for _, line := range out.lines() {
+			var rec struct{ Msg, Level, Route string }
+			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "request" {
+				logged[rec.Route] = rec.Level
+			}
+		}
+		want := map[string]string{"/api/professions": "INFO"}
+		if level == slog.LevelDebug {
+			want["/api/health"] = "DEBUG"
+		}
+		if !maps.Equal(logged, want) {
+			t.Errorf("at %s the requests logged are %v, want %v", level, logged, want)
+		}
 	}
 }

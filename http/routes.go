@@ -19,7 +19,7 @@ func (s *server) routes(app *fiber.App) {
 		return command(append([]fiber.Handler{s.idempotent}, h...)...)
 	}
 
-	app.Get("/api/health", s.health)
+	app.Get("/api/health", quiet, s.health)
 	app.Get("/api/openapi.json", queries, s.openAPI)
 	app.Get("/api/professions", queries, s.professions)
 

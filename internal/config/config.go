@@ -63,6 +63,8 @@ type Config struct {
 	// TrustedProxies are the addresses (IPs or CIDR ranges) whose X-Forwarded-For is
 	// believed: behind them the client's address is taken from that header.
 	TrustedProxies []string
+	// LogLevel is the least level logged: debug shows health checks and scrapes too.
+	LogLevel slog.Level
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in
@@ -198,6 +200,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("interview_duration", c.InterviewDuration),
 		slog.Duration("telegram_auth_max_age", c.TelegramAuthMaxAge),
 		slog.Any("trusted_proxies", c.TrustedProxies),
+		slog.String("log_level", c.LogLevel.String()),
 	)
 }
 

@@ -150,7 +150,7 @@ func TestEveryMistakeIsNamedByItsVariable(t *testing.T) {
 		"PORT": "70000", "APP_ENV": "staging", "JWT_TTL": "0", "TELEGRAM_API_URL": "api.telegram.org",
 		"FRONTEND_URL": "/app", "BACKEND_URL": "localhost", "RATE_LIMIT_WINDOW_MS": "-5",
 		"RATE_LIMIT_MAX_REQUESTS": "0", "ADMIN_TELEGRAM_IDS": "12,abc", "INTERVIEW_DURATION": "5m",
-		"TRUSTED_PROXIES": "10.0.0.0/33",
+		"TRUSTED_PROXIES": "10.0.0.0/33", "LOG_LEVEL": "verbose",
 	}
 	_, err := load(t, bad)
 	if err == nil {
@@ -163,6 +163,20 @@ func TestEveryMistakeIsNamedByItsVariable(t *testing.T) {
 	}
 	if _, err := load(t, map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("k", MinSecretLength-1)}); err == nil {
 		t.Errorf("production accepted a JWT_SECRET of %d bytes", MinSecretLength-1)
+	}
+}
+
+func TestLogLevelTakesTheFourNames(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]slog.Level{"": slog.LevelInfo, "debug": slog.LevelDebug, "INFO": slog.LevelInfo, "Warn": slog.LevelWarn, "error": slog.LevelError} {
+		if c, err := load(t, map[string]string{"LOG_LEVEL": raw}); err != nil || c.LogLevel != want {
+			t.Errorf("LOG_LEVEL=%q: %v %v, want %v", raw, c.LogLevel, err, want)
+		}
+	}
+	for _, raw := range []string{"trace", "info+2", "-4"} {
+		if _, err := load(t, map[string]string{"LOG_LEVEL": raw}); err == nil {
+			t.Errorf("LOG_LEVEL=%q accepted", raw)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -39,6 +40,7 @@ func (c *Config) variables() []variable {
 		{"INTERVIEW_DURATION", minutesOrDuration(&c.InterviewDuration)},
 		{"TELEGRAM_AUTH_MAX_AGE", minutesOrDuration(&c.TelegramAuthMaxAge)},
 		{"TRUSTED_PROXIES", list(&c.TrustedProxies)},
+		{"LOG_LEVEL", logLevel(&c.LogLevel)},
 	}
 }
 
@@ -109,6 +111,20 @@ func minutesOrDuration(field *time.Duration) func(string) error {
 		}
 		*field = d
 		return nil
+	}
+}
+
+// logLevel takes the four names only, in any case: slog's "info+2" and the like are
+// not settings anyone should need.
+func logLevel(field *slog.Level) func(string) error {
+	return func(raw string) error {
+		for _, l := range []slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError} {
+			if strings.EqualFold(raw, l.String()) {
+				*field = l
+				return nil
+			}
+		}
+		return fmt.Errorf("must be debug, info, warn or error, got %q", raw)
 	}
 }
 

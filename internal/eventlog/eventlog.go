@@ -6,7 +6,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
+	"github.com/ThreeDotsLabs/watermill"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -34,13 +36,30 @@ type Store struct {
 
 var _ domain.Store = (*Store)(nil)
 
+// Option tunes New.
+type Option func(*options)
+
+type options struct{ logger *slog.Logger }
+
+// WithLogger sends the log's own messages (watermill's) to logger; without it they
+// are dropped.
+func WithLogger(logger *slog.Logger) Option { return func(o *options) { o.logger = logger } }
+
 // New returns the domain store over the log in pool.
-func New(pool *pgxpool.Pool) (*Store, error) {
+func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	codec, err := Codec()
 	if err != nil {
 		return nil, err
 	}
-	return &Store{pool: pool, log: eventstore.New(pool, codec, nil), history: newHistory()}, nil
+	var logger watermill.LoggerAdapter
+	if o.logger != nil {
+		logger = eventstore.WatermillLogger(o.logger)
+	}
+	return &Store{pool: pool, log: eventstore.New(pool, codec, logger), history: newHistory()}, nil
 }
 
 // Pool is the database the log lives in.

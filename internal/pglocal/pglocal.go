@@ -53,6 +53,18 @@ type Server struct {
 // As root it runs initdb and postgres as the postgres system user, who then owns
 // dataDir, since both refuse to run as root.
 func Start(ctx context.Context, dataDir string, opts Options) (*Server, error) {
+	s, err := newServer(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.start(ctx, opts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newServer prepares dataDir for a server it does not start yet.
+func newServer(dataDir string) (*Server, error) {
 	binDir, err := findBinaries()
 	if err != nil {
 		return nil, err
@@ -70,24 +82,29 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Server, error) {
 	if err := s.prepareDir(); err != nil {
 		return nil, err
 	}
+	return s, nil
+}
+
+func (s *Server) start(ctx context.Context, opts Options) error {
+	opts.setDefaults()
 	if _, err := os.Stat(filepath.Join(s.dataDir, "PG_VERSION")); errors.Is(err, os.ErrNotExist) {
 		if err := s.run(ctx, "initdb", "-D", s.dataDir, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C"); err != nil {
-			return nil, fmt.Errorf("initdb in %s: %w", s.dataDir, err)
+			return fmt.Errorf("initdb in %s: %w", s.dataDir, err)
 		}
 	}
-	// A server left running by a process that was killed still holds the folder: stop
-	// it, since its port and settings are not ours to know.
-	if s.run(ctx, "pg_ctl", "-D", s.dataDir, "status") == nil {
+	// A server that runs in the folder without its port on record (one started by hand,
+	// or left by a version of the engine that kept no state) is not ours to know: stop it.
+	if s.running(ctx) {
 		if err := s.Stop(); err != nil {
-			return nil, fmt.Errorf("stop the PostgreSQL left running in %s: %w", s.dataDir, err)
+			return fmt.Errorf("stop the PostgreSQL left running in %s: %w", s.dataDir, err)
 		}
 	}
+	var err error
 	if s.port = opts.Port; s.port == 0 {
 		if s.port, err = freePort(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	opts.setDefaults()
 	settings := []string{
 		"-p " + strconv.Itoa(s.port),
 		"-c listen_addresses=127.0.0.1",
@@ -99,9 +116,14 @@ func Start(ctx context.Context, dataDir string, opts Options) (*Server, error) {
 	}
 	if err := s.run(ctx, "pg_ctl", "-D", s.dataDir, "-l", filepath.Join(s.dataDir, "server.log"), "-w", "-t", "60",
 		"-o", strings.Join(settings, " "), "start"); err != nil {
-		return nil, fmt.Errorf("start PostgreSQL in %s (see its server.log): %w", s.dataDir, err)
+		return fmt.Errorf("start PostgreSQL in %s (see its server.log): %w", s.dataDir, err)
 	}
-	return s, nil
+	return nil
+}
+
+// running reports whether a server runs in the data folder.
+func (s *Server) running(ctx context.Context) bool {
+	return s.run(ctx, "pg_ctl", "-D", s.dataDir, "status") == nil
 }
 
 // URL is the connection URL of database db on the server.
