@@ -93,7 +93,7 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...Str
 		return Position{}, fmt.Errorf("append: %w", err)
 	}
 	if err := publisher.Publish(Topic, msgs...); err != nil {
-		if conflict := s.conflict(ctx, err, appends); conflict != nil {
+		if conflict := s.conflict(ctx, tx, err, appends); conflict != nil {
 			return Position{}, conflict
 		}
 		return Position{}, fmt.Errorf("append: %w", err)
@@ -186,11 +186,11 @@ func (s *Store) resolveAny(ctx context.Context, tx pgx.Tx, appends []StreamAppen
 }
 
 // conflict turns a broken stream constraint into a *ConcurrencyError naming the first
-// stream whose version is not the expected one. The caller's transaction is aborted by
-// then, yet still holds its connection: the versions are read on another one, waiting
-// for it only briefly, since when every connection of the pool belongs to a failed
-// append, waiting longer would deadlock them all.
-func (s *Store) conflict(ctx context.Context, err error, appends []StreamAppend) error {
+// stream whose version is not the expected one. The insert ran in a savepoint, so the
+// versions are read on the caller's own connection after rolling back to it: reading
+// them on another connection of the pool would wait for one that a crowd of failed
+// appends may hold, and a bounded wait fails on a busy machine.
+func (s *Store) conflict(ctx context.Context, tx pgx.Tx, err error, appends []StreamAppend) error {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
 		return nil
@@ -204,11 +204,9 @@ func (s *Store) conflict(ctx context.Context, err error, appends []StreamAppend)
 	for i, a := range appends {
 		streams[i] = a.StreamID
 	}
-	readCtx, cancel := context.WithTimeout(ctx, conflictReadTimeout)
-	defer cancel()
-	versions, verr := s.streamVersions(readCtx, streams)
+	versions, verr := streamVersions(ctx, tx, streams)
 	if verr != nil {
-		return fmt.Errorf("%w: one of the streams %v (their versions are unreadable now: %v)", ErrConcurrency, streams, verr)
+		return fmt.Errorf("%w: one of the streams %v (their versions are unreadable: %v)", ErrConcurrency, streams, verr)
 	}
 	var found *ConcurrencyError
 	for _, a := range appends {
@@ -224,11 +222,18 @@ func (s *Store) conflict(ctx context.Context, err error, appends []StreamAppend)
 	return found
 }
 
-// conflictReadTimeout bounds the wait for a connection to name a conflict's versions.
-const conflictReadTimeout = 250 * time.Millisecond
+// appendSavepoint is set right before the insert, in the same round trip, so that a
+// conflict can be named inside the caller's transaction.
+const appendSavepoint = "eventstore_append"
 
-func (s *Store) streamVersions(ctx context.Context, streams []string) (map[string]int64, error) {
-	rows, err := s.pool.Query(ctx, `SELECT stream_id, max(stream_version) FROM `+eventsTable+`
+// streamVersions rolls tx back to the append's savepoint and reads the current
+// versions; in READ COMMITTED the read sees the writer that won. (Not one batch: pgx
+// prepares a batch's queries before running any, and the transaction is still aborted.)
+func streamVersions(ctx context.Context, tx pgx.Tx, streams []string) (map[string]int64, error) {
+	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+appendSavepoint); err != nil {
+		return nil, err
+	}
+	rows, err := tx.Query(ctx, `SELECT stream_id, max(stream_version) FROM `+eventsTable+`
 		WHERE stream_id = ANY($1) GROUP BY stream_id`, streams)
 	if err != nil {
 		return nil, err
@@ -259,22 +264,25 @@ type rowsAffected int64
 func (r rowsAffected) RowsAffected() (int64, error) { return int64(r), nil }
 
 func (e *returningExec) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
-	rows, err := e.tx.Query(ctx, query, args...)
-	if err != nil {
+	var n int64
+	batch := &pgx.Batch{}
+	batch.Queue(`SAVEPOINT ` + appendSavepoint)
+	batch.Queue(query, args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var txID wsql.XID8
+			var offset int64
+			if err := rows.Scan(&txID, &offset); err != nil {
+				return err
+			}
+			if p := (Position{TxID: uint64(txID), Offset: offset}); e.last.Less(p) {
+				e.last = p
+			}
+			n++
+		}
+		return rows.Err()
+	})
+	if err := e.tx.SendBatch(ctx, batch).Close(); err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var n int64
-	for rows.Next() {
-		var txID wsql.XID8
-		var offset int64
-		if err := rows.Scan(&txID, &offset); err != nil {
-			return nil, err
-		}
-		if p := (Position{TxID: uint64(txID), Offset: offset}); e.last.Less(p) {
-			e.last = p
-		}
-		n++
-	}
-	return rowsAffected(n), rows.Err()
+	return rowsAffected(n), nil
 }
