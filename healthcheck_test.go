@@ -60,7 +60,7 @@ func TestHealthcheckFollowsARunningEngine(t *testing.T) {
 	// Connections PostgreSQL cut are found dead one by one: health is back by itself,
 	// soon, without a restart.
 	setConnectionsAllowed(t, dbURL, true)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		_, err := check()
 		if err == nil {
@@ -163,7 +163,7 @@ func TestHealthcheckURL(t *testing.T) {
 
 func waitForListener(t *testing.T, port int, done <-chan error) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
 		if err == nil {

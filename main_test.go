@@ -56,7 +56,7 @@ func TestServeAnswersHealthAndStopsWhenCancelled(t *testing.T) {
 		Database string            `json:"database"`
 		Services map[string]string `json:"services"`
 	}
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		resp, err := nethttp.Get(url)
 		if err == nil {

@@ -91,7 +91,7 @@ func TestConsumeAppliesEveryEventOnceDespiteAFailedAttempt(t *testing.T) {
 				return err
 			}, nil)
 	}()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for rows < total && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 		if err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT item) FROM applied`).Scan(&rows, &distinct); err != nil {

@@ -67,7 +67,7 @@ func TestDatabaseDownAndUp(t *testing.T) {
 		503, "database-unavailable")
 
 	pg.Start()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for code != 200 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 		code, body = e.health()

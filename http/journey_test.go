@@ -67,7 +67,7 @@ func (e *env) command(method, path, token string, body any) string {
 // records them a moment after the events that call for them.
 func (e *env) inboxOf(token string, want int) inbox {
 	e.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var in inbox
 		e.get("/api/notifications", token, "", &in)

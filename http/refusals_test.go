@@ -16,7 +16,7 @@ import (
 // interviewOf waits until the caller has an interview in the read table.
 func (e *env) interviewOf(token string) string {
 	e.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for time.Now().Before(deadline) {
 		var list struct {
 			Interviews []struct {

@@ -31,7 +31,7 @@ func TestServeDrainsRequestsInFlight(t *testing.T) {
 	go func() { served <- api.Serve(ctx, app, addr) }()
 	base := "http://" + addr
 	e := &env{t: t, base: base}
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		if _, err := nethttp.Get(base + "/api/health"); err == nil || time.Now().After(deadline) {
 			break

@@ -141,7 +141,7 @@ func TestAPoisonEventStallsItsProjectionUntilItPasses(t *testing.T) {
 	e.waitCaughtUp(t, others, time.Minute)
 	ctx := context.Background()
 	var lastError, errorPosition string
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		err := e.pool.QueryRow(ctx, `SELECT coalesce(last_error, ''), coalesce(error_position, '')
 			FROM projection_checkpoints WHERE name = 'interviews'`).Scan(&lastError, &errorPosition)

@@ -41,7 +41,7 @@ func TestStatusShowsPositionAndLagAndTheGaugesFollow(t *testing.T) {
 
 	e.startRunner(t, All(), nil)
 	e.waitCaughtUp(t, All(), time.Minute)
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		after, err := Statuses(ctx, e.pool, All())
 		if err != nil {

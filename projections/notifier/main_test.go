@@ -139,11 +139,11 @@ func (w *world) schedule(candidate, interviewer person, at time.Time) uuid.UUID 
 	return id
 }
 
-// eventually waits up to 20 s for cond; when it gives up it shows the outbox and what
-// Telegram received, which is where the reason usually is.
+// eventually waits for cond, at most two minutes (a bound for a stuck test); when it
+// gives up it shows the outbox and what Telegram received, which is where the reason usually is.
 func (w *world) eventually(what string, cond func() bool) {
 	w.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for !cond() {
 		if time.Now().After(deadline) {
 			w.dump()

@@ -78,27 +78,42 @@ func (n *Notifier) SendNext(ctx context.Context) (bool, error) {
 // claim takes the next ready row. What needs no Telegram call is settled at once (a
 // message no longer due; every message while delivery is off); otherwise the row is
 // committed as 'sending' before claim returns, so the call that follows is made once.
+// Once begun, a claim is not cut by ctx (a commit the client gives up on may still
+// land on the server, leaving a row 'sending' that no call follows): it runs under its
+// own timeout, and a claim whose commit failed is put back in line.
 func (n *Notifier) claim(ctx context.Context) (*job, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	claimCtx, cancel := n.bounded(ctx)
+	defer cancel()
 	j := &job{}
 	var call bool
-	err := pgx.BeginFunc(ctx, n.store.Pool(), func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(claimCtx, n.store.Pool(), func(tx pgx.Tx) error {
 		var dueAt time.Time
-		err := tx.QueryRow(ctx, `SELECT notification_id, interview_id, user_id, kind, due_at, attempts
+		err := tx.QueryRow(claimCtx, `SELECT notification_id, interview_id, user_id, kind, due_at, attempts
 			FROM notifier_outbox WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
 			ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED`).
 			Scan(&j.id, &j.interviewID, &j.userID, &j.kind, &dueAt, &j.attempts)
 		if err != nil {
 			return err
 		}
-		call, err = n.prepare(ctx, tx, j, dueAt)
+		call, err = n.prepare(claimCtx, tx, j, dueAt)
 		return err
 	})
+	// What follows a failed claim gets a timeout of its own: the claim's may be spent.
+	after, cancelAfter := n.bounded(ctx)
+	defer cancelAfter()
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return nil, false, nil
-	case err != nil && j.id != uuid.Nil && ctx.Err() == nil:
+	case err != nil && call:
+		// Only the commit can have failed, and the server may have committed anyway.
+		n.unclaim(after, j)
+		return nil, true, fmt.Errorf("notification %s: claim: %w", j.id, err)
+	case err != nil && j.id != uuid.Nil:
 		// A row that cannot be prepared must not stay first in line for every worker.
-		n.retryLater(ctx, j.id, j.attempts+1, n.backoff(j.attempts+1), err)
+		n.retryLater(after, j.id, j.attempts+1, n.backoff(j.attempts+1), err)
 		return nil, true, fmt.Errorf("notification %s: %w", j.id, err)
 	case err != nil:
 		return nil, true, err
@@ -106,6 +121,23 @@ func (n *Notifier) claim(ctx context.Context) (*job, bool, error) {
 		return nil, true, nil
 	}
 	return j, true, nil
+}
+
+// unclaim puts a row whose claim may have committed back to 'pending', as it was: no
+// call was made. The attempt count tells this claim from any later one.
+func (n *Notifier) unclaim(ctx context.Context, j *job) {
+	n.persist(ctx, j.id, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `UPDATE notifier_outbox SET status = 'pending', attempts = $2 - 1,
+			updated_at = clock_timestamp() WHERE notification_id = $1 AND status = 'sending' AND attempts = $2`,
+			j.id, j.attempts)
+		return err
+	})
+}
+
+// bounded is ctx without its cancellation, bounded by the request timeout: for the
+// writes that must not be cut halfway by a shutdown.
+func (n *Notifier) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), n.cfg.RequestTimeout)
 }
 
 // prepare decides on the claimed row inside the claim's transaction, and says whether
@@ -154,13 +186,10 @@ func (n *Notifier) drop(ctx context.Context, tx pgx.Tx, id uuid.UUID, why string
 // Neither the call nor the record stops when ctx ends (both are bounded by the request
 // timeout): an abandoned call would leave the message's fate unknown.
 func (n *Notifier) deliver(ctx context.Context, j *job) {
-	bounded := func() (context.Context, context.CancelFunc) {
-		return context.WithTimeout(context.WithoutCancel(ctx), n.cfg.RequestTimeout)
-	}
-	callCtx, cancel := bounded()
+	callCtx, cancel := n.bounded(ctx)
 	messageID, err := n.tg.SendMessage(callCtx, j.chatID, j.msg.Text)
 	cancel()
-	writeCtx, cancel := bounded()
+	writeCtx, cancel := n.bounded(ctx)
 	defer cancel()
 	var refused *APIError
 	switch {
