@@ -25,6 +25,7 @@ import (
 
 	api "github.com/supermock/engine/http"
 	"github.com/supermock/engine/internal/config"
+	"github.com/supermock/engine/internal/consumers"
 	"github.com/supermock/engine/internal/eventlog"
 	"github.com/supermock/engine/internal/pglocal"
 	"github.com/supermock/engine/migrations"
@@ -112,8 +113,15 @@ func serveCommand(ctx context.Context, e *runEnv) error {
 	if err != nil {
 		return err
 	}
-	metrics := api.NewMetrics(pool)
-	app, err := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock, Metrics: metrics})
+	board := consumers.NewBoard(store.Log(), nil)
+	for _, p := range projections.All() {
+		board.Group(projections.Group(p.Name()), projections.Group(p.Name()))
+	}
+	board.Group(matchmaker.Group, matchmaker.Group)
+	notif.Report(board)
+	expirer.Report(board)
+	metrics := api.NewMetrics(pool, board)
+	app, err := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock, Metrics: metrics, Consumers: board})
 	if err != nil {
 		return err
 	}

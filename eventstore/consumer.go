@@ -45,8 +45,14 @@ func (s *Store) ConsumeAtomic(ctx context.Context, cfg SubscriberConfig, apply H
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	if onError == nil {
-		onError = func(Envelope, error) {}
+	s.states.started(cfg.ConsumerGroup, 1)
+	defer s.states.started(cfg.ConsumerGroup, -1)
+	heard := onError
+	onError = func(env Envelope, err error) {
+		s.states.failed(cfg.ConsumerGroup, err)
+		if heard != nil {
+			heard(env, err)
+		}
 	}
 	var backoff time.Duration
 	for {

@@ -33,6 +33,7 @@ type Store struct {
 	offsets wsql.DefaultPostgreSQLOffsetsAdapter
 	logger  watermill.LoggerAdapter
 	commits *commits
+	states  groupStates
 }
 
 // New returns a store over pool that encodes and decodes events with codec.

@@ -22,8 +22,9 @@ type healthServices struct {
 
 // health answers 200 while PostgreSQL answers, 503 otherwise; it recovers by itself
 // once the database is back, since every call asks anew. A projection stalled on an
-// event (its checkpoint holds the error) shows as projections "error", still 200:
-// commands are served, only that read table is behind.
+// event (its checkpoint holds the error), or any consumer of the process stopped or
+// stuck (the matchmaker, the notifier…), shows as projections "error", still 200:
+// commands are served, only what that consumer feeds is behind.
 func (s *server) health(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
@@ -45,6 +46,10 @@ func (s *server) health(c *fiber.Ctx) error {
 	case err != nil || stalled:
 		// A database without the read tables (not migrated) cannot project either.
 		body.Services.Projections = "error"
+	default:
+		if bad, err := s.unready(ctx); err != nil || len(bad) > 0 {
+			body.Services.Projections = "error"
+		}
 	}
 	return c.JSON(body)
 }

@@ -2,6 +2,8 @@ package http
 
 import (
 	"context"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -13,7 +15,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/consumers"
 	"github.com/supermock/engine/projections"
+	"github.com/supermock/engine/projections/matchmaker"
+	"github.com/supermock/engine/projections/notifier"
 )
 
 // appendSeconds is shared by every app of the process: the appends are the process's.
@@ -48,7 +53,7 @@ type Metrics struct {
 }
 
 // NewMetrics makes the collectors; the projections' come from their tables in pool.
-func NewMetrics(pool *pgxpool.Pool) *Metrics {
+func NewMetrics(pool *pgxpool.Pool, board *consumers.Board) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -61,7 +66,13 @@ func NewMetrics(pool *pgxpool.Pool) *Metrics {
 	}
 	// Projection positions, lag and failures come from projections' own collector.
 	m.registry.MustRegister(m.requests, m.duration, appendSeconds, projections.NewCollector(pool, projections.All()),
+		poolCollector{pool}, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.registry.MustRegister(matchmaker.Metrics()...)
+	m.registry.MustRegister(notifier.Metrics()...)
+	if board != nil {
+		m.registry.MustRegister(consumers.NewCollector(board))
+	}
 	return m
 }
 
@@ -77,4 +88,63 @@ func (m *Metrics) App() *fiber.App {
 	// A collector that cannot read the database leaves its series out; the rest is served.
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})))
 	return app
+}
+
+// poolCollector exports the connection pool's statistics as they are at the scrape.
+type poolCollector struct{ pool *pgxpool.Pool }
+
+var (
+	descPoolConns = prometheus.NewDesc("supermock_db_pool_connections",
+		"Connections of the pool by state: acquired (in use), idle, constructing.", []string{"state"}, nil)
+	descPoolMax = prometheus.NewDesc("supermock_db_pool_max_connections",
+		"The most connections the pool opens.", nil, nil)
+	descPoolAcquires = prometheus.NewDesc("supermock_db_pool_acquires_total",
+		"Connections handed out by the pool.", nil, nil)
+	descPoolEmptyAcquires = prometheus.NewDesc("supermock_db_pool_empty_acquires_total",
+		"Acquires that had to wait, no connection being free.", nil, nil)
+	descPoolCanceledAcquires = prometheus.NewDesc("supermock_db_pool_canceled_acquires_total",
+		"Acquires given up before a connection was free.", nil, nil)
+	descPoolAcquireSeconds = prometheus.NewDesc("supermock_db_pool_acquire_seconds_total",
+		"Time spent waiting for connections.", nil, nil)
+)
+
+func (c poolCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPoolConns, descPoolMax, descPoolAcquires, descPoolEmptyAcquires,
+		descPoolCanceledAcquires, descPoolAcquireSeconds} {
+		ch <- d
+	}
+}
+
+func (c poolCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.pool.Stat()
+	for state, n := range map[string]int32{"acquired": st.AcquiredConns(), "idle": st.IdleConns(), "constructing": st.ConstructingConns()} {
+		ch <- prometheus.MustNewConstMetric(descPoolConns, prometheus.GaugeValue, float64(n), state)
+	}
+	ch <- prometheus.MustNewConstMetric(descPoolMax, prometheus.GaugeValue, float64(st.MaxConns()))
+	ch <- prometheus.MustNewConstMetric(descPoolAcquires, prometheus.CounterValue, float64(st.AcquireCount()))
+	ch <- prometheus.MustNewConstMetric(descPoolEmptyAcquires, prometheus.CounterValue, float64(st.EmptyAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(descPoolCanceledAcquires, prometheus.CounterValue, float64(st.CanceledAcquireCount()))
+	ch <- prometheus.MustNewConstMetric(descPoolAcquireSeconds, prometheus.CounterValue, st.AcquireDuration().Seconds())
+}
+
+// buildInfo is a constant 1 labelled with the module version, the VCS revision and
+// the Go version the binary was built from ("unknown" where the build did not say).
+func buildInfo() prometheus.Collector {
+	version, revision := "unknown", "unknown"
+	goVersion := runtime.Version()
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if info.Main.Version != "" {
+			version = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				revision = s.Value
+			}
+		}
+	}
+	g := prometheus.NewGauge(prometheus.GaugeOpts{Name: "supermock_build_info",
+		Help:        "The build of this binary: module version, VCS revision, Go version.",
+		ConstLabels: prometheus.Labels{"version": version, "revision": revision, "goversion": goVersion}})
+	g.Set(1)
+	return g
 }

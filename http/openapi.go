@@ -43,6 +43,9 @@ type operation struct {
 var operations = []operation{
 	{method: "GET", path: "/api/health", summary: "Health of the API, the log, the projections and Telegram; 503 while PostgreSQL is down",
 		response: healthResponse{}, refusals: []int{503}},
+	{method: "GET", path: "/livez", summary: "200 while the process answers", contentType: fiber.MIMEApplicationJSON},
+	{method: "GET", path: "/readyz", summary: "200 while PostgreSQL answers and every consumer runs, none stuck for a minute; 503 naming what is not ready",
+		response: readyResponse{}, refusals: []int{503}},
 	{method: "GET", path: "/api/openapi.json", summary: "This document", contentType: fiber.MIMEApplicationJSON},
 	{method: "GET", path: "/api/professions", summary: "Professions: slugs and labels", response: professionsResponse{}},
 	{method: "POST", path: "/api/auth/telegram", summary: "Log in with the Telegram Login Widget's fields (201 on the first login)",
@@ -80,6 +83,8 @@ var operations = []operation{
 	{method: "POST", path: "/api/notifications/:id/read", summary: "Mark a message read", access: user, response: projections.Notification{}, command: true, fresh: true, refusals: []int{404}},
 	{method: "GET", path: "/api/admin/projections", summary: "Every projection's position, lag, last error and rebuild progress",
 		access: admin, response: projectionsResponse{}},
+	{method: "GET", path: "/api/admin/consumers", summary: "Every consumer of the process (projections, matchmaker, notifier's consumer, scheduler and sender, expiry): position, lag, last error, running, stuck",
+		access: admin, response: consumersResponse{}},
 	{method: "GET", path: "/api/admin/events", summary: "Replay the log as NDJSON (or format=csv), filtered; repeatable and resumable with after",
 		access: admin, query: []string{"after", "since", "until", "type", "stream", "format"}, contentType: "application/x-ndjson", refusals: []int{400}},
 	{method: "POST", path: "/api/admin/projections/:name/rebuild", summary: "Rebuild a projection from position zero in the background (202; 200 if already done); reads go on",

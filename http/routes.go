@@ -20,6 +20,8 @@ func (s *server) routes(app *fiber.App) {
 	}
 
 	app.Get("/api/health", quiet, s.health)
+	app.Get("/livez", quiet, s.livez)
+	app.Get("/readyz", quiet, s.readyz)
 	app.Get("/api/openapi.json", queries, s.openAPI)
 	app.Get("/api/professions", queries, s.professions)
 
@@ -53,6 +55,7 @@ func (s *server) routes(app *fiber.App) {
 
 	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{authn, queries, s.requireAdmin, h} }
 	app.Get("/api/admin/projections", admin(s.projectionStatuses)...)
+	app.Get("/api/admin/consumers", admin(s.consumers)...)
 	app.Post("/api/admin/projections/:name/rebuild", admin(s.rebuild)...)
 	app.Get("/api/admin/events", admin(s.replay)...)
 	app.Get("/api/admin/streams/:id", admin(s.stream)...)

@@ -19,6 +19,7 @@ import (
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/internal/config"
+	"github.com/supermock/engine/internal/consumers"
 	"github.com/supermock/engine/internal/eventlog"
 )
 
@@ -47,6 +48,9 @@ type Deps struct {
 	// FreshWait bounds how long a read waits for the read tables to show the caller's
 	// writes before it is served marked X-Projection-Lag.
 	FreshWait time.Duration
+	// Consumers is the process's board of consumers, shown by the admin API, health,
+	// readiness and /metrics; nil for an API that runs none.
+	Consumers *consumers.Board
 }
 
 // server is the API's state shared by its handlers.
@@ -122,7 +126,7 @@ func newServer(d Deps) (*server, error) {
 		d.Now = time.Now
 	}
 	if d.Metrics == nil {
-		d.Metrics = NewMetrics(d.Pool)
+		d.Metrics = NewMetrics(d.Pool, d.Consumers)
 	}
 	d.Config.SetDefaults()
 	if err := d.Config.Validate(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/consumers"
 	"github.com/supermock/engine/internal/eventlog"
 )
 
@@ -23,6 +24,7 @@ type Expirer struct {
 	clock    domain.Clock
 	duration time.Duration
 	logger   *slog.Logger
+	loop     *consumers.Loop // set by Report
 }
 
 // NewExpirer returns an expirer over store.
@@ -34,22 +36,35 @@ func NewExpirer(store *eventlog.Store, clock domain.Clock, duration time.Duratio
 	return &Expirer{store: store, svc: svc, clock: clock, duration: duration, logger: logger}, nil
 }
 
+// Report puts the expiry on board, behind by the waiting entries that can no longer
+// fit an interview. Call it before Run.
+func (x *Expirer) Report(board *consumers.Board) {
+	x.loop = board.Loop("expiry", func(ctx context.Context) (int64, float64, error) {
+		return consumers.ScanBacklog(x.store.Pool().QueryRow(ctx, `SELECT count(*),
+			EXTRACT(EPOCH FROM $1::timestamptz + $2::interval - min(window_end))
+			FROM matchmaker_waiting WHERE window_end < $1::timestamptz + $2::interval`, x.clock.Now(), x.duration))
+	})
+}
+
 // Run expires due entries every interval until ctx ends.
 func (x *Expirer) Run(ctx context.Context, interval time.Duration) error {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		if n, err := x.ExpireDue(ctx); err != nil && ctx.Err() == nil {
-			x.logger.Error("expire queue entries", "err", err)
-		} else if n > 0 {
-			x.logger.Info("queue entries expired", "count", n)
+	return x.loop.Run(ctx, func(ctx context.Context) error {
+		ticker := time.NewTicker(interval)
+		defer ticker.Stop()
+		for {
+			if n, err := x.ExpireDue(ctx); err != nil && ctx.Err() == nil {
+				x.loop.Failed(err)
+				x.logger.Error("expire queue entries", "err", err)
+			} else if n > 0 {
+				x.logger.Info("queue entries expired", "count", n)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-ticker.C:
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ticker.C:
-		}
-	}
+	})
 }
 
 // ExpireDue appends QueueEntryExpired for every waiting entry that can no longer fit an

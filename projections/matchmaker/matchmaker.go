@@ -118,6 +118,10 @@ func (m *Matchmaker) match(ctx context.Context, tx pgx.Tx, env eventstore.Envelo
 			_, _, err := svc.MakeMatch(ctx, meta, domain.EntryRef{UserID: entry.UserID, EntryID: entry.ID},
 				domain.EntryRef{UserID: c.entry.UserID, EntryID: c.entry.ID})
 			if err == nil {
+				// Counted before the batch commits: a batch given up after a match
+				// counts it again when it is redone, which is rare and only a count.
+				matchesMade.Inc()
+				joinToMatch.Observe(time.Since(env.OccurredAt).Seconds())
 				return remove(ctx, tx, entry.ID, c.entry.ID)
 			}
 			var refusal *domain.Error

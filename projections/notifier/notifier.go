@@ -36,6 +36,7 @@ import (
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/consumers"
 	"github.com/supermock/engine/internal/eventlog"
 )
 
@@ -99,6 +100,8 @@ type Notifier struct {
 	cfg   Config
 	tg    *Telegram // nil: delivery is off
 	gate  gate
+	// scheduler and sender record themselves on a board when Report was called.
+	scheduler, sender *consumers.Loop
 }
 
 // New returns a notifier over store.
@@ -179,20 +182,38 @@ func (n *Notifier) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelop
 	return n.plan(ctx, tx, id)
 }
 
+// Report puts the notifier's three parts on board: its consumer group, the scheduler
+// (behind by the interviews whose next message is due and not planned) and the sender
+// (behind by the messages ready and not sent). Call it before Run.
+func (n *Notifier) Report(board *consumers.Board) {
+	board.Group("notifier", Group)
+	n.scheduler = board.Loop("notifier-scheduler", func(ctx context.Context) (int64, float64, error) {
+		return consumers.ScanBacklog(n.store.Pool().QueryRow(ctx, `SELECT count(*), EXTRACT(EPOCH FROM $1::timestamptz - min(next_due_at))
+			FROM notifier_interviews WHERE next_due_at <= $1`, n.cfg.Clock.Now()))
+	})
+	n.sender = board.Loop("notifier-sender", func(ctx context.Context) (int64, float64, error) {
+		return consumers.ScanBacklog(n.store.Pool().QueryRow(ctx, `SELECT count(*), EXTRACT(EPOCH FROM clock_timestamp() - min(next_attempt_at))
+			FROM notifier_outbox WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()`))
+	})
+}
+
 // RunScheduler plans the messages that fall due with time, every PlanInterval.
 func (n *Notifier) RunScheduler(ctx context.Context) error {
-	ticker := time.NewTicker(n.cfg.PlanInterval)
-	defer ticker.Stop()
-	for {
-		if _, err := n.PlanDue(ctx); err != nil && ctx.Err() == nil {
-			n.cfg.Logger.Error("notifier: plan due messages", "err", err)
+	return n.scheduler.Run(ctx, func(ctx context.Context) error {
+		ticker := time.NewTicker(n.cfg.PlanInterval)
+		defer ticker.Stop()
+		for {
+			if _, err := n.PlanDue(ctx); err != nil && ctx.Err() == nil {
+				n.scheduler.Failed(err)
+				n.cfg.Logger.Error("notifier: plan due messages", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-ticker.C:
+			}
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-ticker.C:
-		}
-	}
+	})
 }
 
 // PlanDue plans every interview whose next message is due by now and says how many it

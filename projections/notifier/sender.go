@@ -22,6 +22,7 @@ type job struct {
 	attempts                int
 	chatID                  int64
 	msg                     message
+	settled                 string // the status a settling write gave the row
 }
 
 // outcome is how a delivery ended; NotificationSent and the outbox row keep it.
@@ -35,28 +36,32 @@ type outcome struct {
 // sender died mid-call, until ctx ends. A call in flight when ctx ends is finished and
 // its outcome recorded before RunSender returns.
 func (n *Notifier) RunSender(ctx context.Context) error {
-	var wg sync.WaitGroup
-	for range n.cfg.Workers {
-		wg.Go(func() { n.work(ctx) })
-	}
-	wg.Go(func() {
-		for {
-			if _, err := n.RecoverStale(ctx); err != nil && ctx.Err() == nil {
-				n.cfg.Logger.Error("notifier: recover interrupted deliveries", "err", err)
-			}
-			if sleep(ctx, n.lease()/3) != nil {
-				return
-			}
+	return n.sender.Run(ctx, func(ctx context.Context) error {
+		var wg sync.WaitGroup
+		for range n.cfg.Workers {
+			wg.Go(func() { n.work(ctx) })
 		}
+		wg.Go(func() {
+			for {
+				if _, err := n.RecoverStale(ctx); err != nil && ctx.Err() == nil {
+					n.sender.Failed(err)
+					n.cfg.Logger.Error("notifier: recover interrupted deliveries", "err", err)
+				}
+				if sleep(ctx, n.lease()/3) != nil {
+					return
+				}
+			}
+		})
+		wg.Wait()
+		return ctx.Err()
 	})
-	wg.Wait()
-	return ctx.Err()
 }
 
 func (n *Notifier) work(ctx context.Context) {
 	for n.gate.wait(ctx) == nil {
 		found, err := n.SendNext(ctx)
 		if err != nil && ctx.Err() == nil {
+			n.sender.Failed(err)
 			n.cfg.Logger.Error("notifier: send", "err", err)
 		}
 		if (!found || err != nil) && sleep(ctx, n.cfg.PollInterval) != nil {
@@ -118,6 +123,7 @@ func (n *Notifier) claim(ctx context.Context) (*job, bool, error) {
 	case err != nil:
 		return nil, true, err
 	case !call:
+		settled.WithLabelValues(j.settled).Inc()
 		return nil, true, nil
 	}
 	return j, true, nil
@@ -151,10 +157,10 @@ func (n *Notifier) prepare(ctx context.Context, tx pgx.Tx, j *job, dueAt time.Ti
 	// The consumer drops what a cancellation makes moot, but a scheduler may have
 	// planned on an older stream: the domain has the last word, on the stream as it is.
 	if !slices.ContainsFunc(iv.DueNotifications(now), func(d domain.Notification) bool { return d.ID == j.id }) {
-		return false, n.drop(ctx, tx, j.id, "no longer due: sent, stale, or the interview moved on")
+		return false, n.drop(ctx, tx, j, "no longer due: sent, stale, or the interview moved on")
 	}
 	if dueAt.Before(now.Add(-n.cfg.MaxDelay)) {
-		return false, n.drop(ctx, tx, j.id, "too late: due "+dueAt.UTC().Format(time.RFC3339))
+		return false, n.drop(ctx, tx, j, "too late: due "+dueAt.UTC().Format(time.RFC3339))
 	}
 	u, err := loadUser(ctx, n.store.In(tx), j.userID)
 	if err != nil {
@@ -176,9 +182,10 @@ func (n *Notifier) prepare(ctx context.Context, tx pgx.Tx, j *job, dueAt time.Ti
 	return true, nil
 }
 
-func (n *Notifier) drop(ctx context.Context, tx pgx.Tx, id uuid.UUID, why string) error {
+func (n *Notifier) drop(ctx context.Context, tx pgx.Tx, j *job, why string) error {
+	j.settled = "dropped"
 	_, err := tx.Exec(ctx, `UPDATE notifier_outbox SET status = 'dropped', last_error = $2,
-		updated_at = clock_timestamp() WHERE notification_id = $1`, id, why)
+		updated_at = clock_timestamp() WHERE notification_id = $1`, j.id, why)
 	return err
 }
 
@@ -189,6 +196,7 @@ func (n *Notifier) deliver(ctx context.Context, j *job) {
 	callCtx, cancel := n.bounded(ctx)
 	messageID, err := n.tg.SendMessage(callCtx, j.chatID, j.msg.Text)
 	cancel()
+	answers.WithLabelValues(answerClass(err)).Inc()
 	writeCtx, cancel := n.bounded(ctx)
 	defer cancel()
 	var refused *APIError
@@ -223,7 +231,8 @@ func (n *Notifier) deliver(ctx context.Context, j *job) {
 
 // finish settles a row still 'sending'; one that recovery settled meanwhile is left.
 func (n *Notifier) finish(ctx context.Context, j *job, o outcome) {
-	n.persist(ctx, j.id, func(tx pgx.Tx) error {
+	err := n.persist(ctx, j.id, func(tx pgx.Tx) error {
+		j.settled = ""
 		var mine bool
 		err := tx.QueryRow(ctx, `SELECT true FROM notifier_outbox
 			WHERE notification_id = $1 AND status = 'sending' FOR UPDATE`, j.id).Scan(&mine)
@@ -235,6 +244,9 @@ func (n *Notifier) finish(ctx context.Context, j *job, o outcome) {
 		}
 		return n.settle(ctx, tx, j, o)
 	})
+	if err == nil && j.settled != "" {
+		settled.WithLabelValues(j.settled).Inc()
+	}
 }
 
 // retryLater puts a row back in line after wait.
@@ -248,16 +260,17 @@ func (n *Notifier) retryLater(ctx context.Context, id uuid.UUID, attempts int, w
 }
 
 // persist runs write in a transaction of its own, trying a few times: after a call,
-// this write is what keeps the message from being sent again.
-func (n *Notifier) persist(ctx context.Context, id uuid.UUID, write func(pgx.Tx) error) {
+// this write is what keeps the message from being sent again. It returns the last
+// attempt's error.
+func (n *Notifier) persist(ctx context.Context, id uuid.UUID, write func(pgx.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		err := n.store.Log().InTx(ctx, write)
 		if err == nil {
-			return
+			return nil
 		}
 		if attempt == 3 || sleep(ctx, time.Duration(attempt)*200*time.Millisecond) != nil {
 			n.cfg.Logger.Error("notifier: outcome not recorded; the row stays as it was", "notification_id", id, "err", err)
-			return
+			return err
 		}
 	}
 }
@@ -278,6 +291,9 @@ func (n *Notifier) settle(ctx context.Context, tx pgx.Tx, j *job, o outcome) err
 	_, err = tx.Exec(ctx, `UPDATE notifier_outbox SET status = $2, telegram_message_id = NULLIF($3, 0),
 		last_error = NULLIF($4, ''), title = $5, text = $6, updated_at = clock_timestamp()
 		WHERE notification_id = $1`, j.id, o.status, o.messageID, note, j.msg.Title, j.msg.Text)
+	if err == nil {
+		j.settled = o.status
+	}
 	return err
 }
 
@@ -341,6 +357,7 @@ func (n *Notifier) RecoverStale(ctx context.Context) (int, error) {
 		if err != nil || !found {
 			return count, err
 		}
+		settled.WithLabelValues("unknown").Inc()
 	}
 }
 
