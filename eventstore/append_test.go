@@ -211,7 +211,7 @@ func TestPositionRoundTripsThroughItsString(t *testing.T) {
 // naming the conflict must not wait for a connection that none of them will free.
 func TestConflictsThatFillThePoolStillReturn(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cfg, err := pgxpool.ParseConfig(testdb.NewDatabase(t))
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // the failed attempt, the event comes again, and every event lands exactly once.
 func TestConsumeAppliesEveryEventOnceDespiteAFailedAttempt(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
 	if _, err := pool.Exec(ctx, `CREATE TABLE applied (item TEXT NOT NULL, position TEXT NOT NULL)`); err != nil {
@@ -110,7 +110,7 @@ func TestConsumeAppliesEveryEventOnceDespiteAFailedAttempt(t *testing.T) {
 // other reader, and the event is applied, not skipped, once it can be.
 func TestAPoisonEventHoldsBackOnlyItsOwnGroup(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
 	add := func(item string) eventstore.Position {

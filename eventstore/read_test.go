@@ -20,7 +20,7 @@ import (
 // tailing the log meanwhile must still see every event once, in increasing positions.
 func TestTailingReadersSkipNothingWhenWritersCommitOutOfOrder(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
 	const writers, total = 32, 20000
@@ -143,7 +143,7 @@ func TestTailingReadersSkipNothingWhenWritersCommitOutOfOrder(t *testing.T) {
 
 func TestReadsReturnTheWholeEnvelope(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
 	occurred := time.Date(2026, 11, 27, 9, 30, 15, 123456000, time.UTC)
@@ -222,7 +222,7 @@ func TestReadsReturnTheWholeEnvelope(t *testing.T) {
 
 func TestEventsOfAnUnknownTypeAreAnErrorOnRead(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
 	if _, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "s", Events: []any{itemRemoved{}}}); err != nil {

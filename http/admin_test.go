@@ -107,7 +107,7 @@ func TestAdminReplay(t *testing.T) {
 	e.command("PUT", "/api/me/professions", user.Token, map[string]any{"professions": []string{"qa-engineer"}})
 	e.command("POST", "/api/queue", user.Token, window("candidate", "qa-engineer", time.Now().Add(24*time.Hour), 2*time.Hour))
 	// A replay reads up to what readers may see: wait for the commands' events.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	e.waitVisible(ctx)
 	lines := func(path string) []map[string]any {

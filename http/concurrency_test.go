@@ -149,7 +149,7 @@ func TestConcurrentJoins(t *testing.T) {
 		t.Fatalf("only %d of %d joins were accepted", len(acknowledged), len(joins))
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	rows, err := e.pool.Query(ctx, `SELECT payload->>'entry_id' FROM watermill_events WHERE event_type = 'QueueJoined'`)
 	if err != nil {

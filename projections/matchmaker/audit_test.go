@@ -159,7 +159,7 @@ func TestAuditCatchesAPairLeftWaiting(t *testing.T) {
 		}
 	}
 	// No matchmaker ran: the audit must see the compatible pair.
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	testdb.WaitVisible(t, w.store.Log())
 	if _, violations := audit(ctx, t, w.store, w.duration); len(violations) != 1 {

@@ -16,7 +16,7 @@ import (
 // matchmaker pairs it again with the next interviewer who fits; the canceller's does not.
 func TestCancelledInterviewRequeuesTheOtherSideForANewMatch(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	w := newWorld(t)
 	users := w.register(t, 3)

@@ -147,7 +147,7 @@ func (w world) storm(t *testing.T, users []uuid.UUID, ops int) *stormStats {
 
 func (w world) check(t *testing.T, stats *stormStats) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
 	interviews, violations := audit(ctx, t, w.store, w.duration)
