@@ -23,6 +23,12 @@ func newClient(t testing.TB, port int) *client {
 
 // do sends a request; an error is a request that got no answer (the engine is down).
 func (c *client) do(method, path, token string, body any) (int, []byte, error) {
+	status, raw, _, err := c.command(method, path, token, body)
+	return status, raw, err
+}
+
+// command is do that also returns the X-Event-Position of the answer.
+func (c *client) command(method, path, token string, body any) (int, []byte, string, error) {
 	var r io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -43,11 +49,11 @@ func (c *client) do(method, path, token string, body any) (int, []byte, error) {
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, "", err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, raw, err
+	return resp.StatusCode, raw, resp.Header.Get("X-Event-Position"), err
 }
 
 // must sends a request that has to be answered with status.
