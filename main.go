@@ -115,9 +115,9 @@ func serveCommand(ctx context.Context, e *runEnv) error {
 	}
 	board := consumers.NewBoard(store.Log(), nil)
 	for _, p := range projections.All() {
-		board.Group(projections.Group(p.Name()), projections.Group(p.Name()))
+		board.Group(projections.Group(p.Name()))
 	}
-	board.Group(matchmaker.Group, matchmaker.Group)
+	board.Group(matchmaker.Group)
 	notif.Report(board)
 	expirer.Report(board)
 	metrics := api.NewMetrics(pool, board)

@@ -94,12 +94,12 @@ func NewBoard(store *eventstore.Store, now func() time.Time) *Board {
 	return &Board{store: store, now: now}
 }
 
-// Group adds a consumer group of the log; whether it runs and how it failed is what
-// the event store's Consume records for it.
-func (b *Board) Group(name, group string) {
+// Group adds a consumer group of the log, named after it; whether it runs and how it
+// failed is what the event store's Consume records for it.
+func (b *Board) Group(group string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.parts = append(b.parts, &part{name: name, group: group})
+	b.parts = append(b.parts, &part{name: group, group: group})
 }
 
 // Loop adds a clock-driven loop, which runs through the Loop returned.

@@ -56,7 +56,7 @@ func TestAStalledConsumerShowsAndIsStuckAfterAMinute(t *testing.T) {
 	}
 	clock := testdb.NewClock(time.Now())
 	board := consumers.NewBoard(store, clock.Now)
-	board.Group("stalled", "stalled")
+	board.Group("stalled")
 	due := int64(0)
 	loop := board.Loop("loop", func(context.Context) (int64, float64, error) {
 		if due == 0 {

@@ -186,7 +186,7 @@ func (n *Notifier) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelop
 // (behind by the interviews whose next message is due and not planned) and the sender
 // (behind by the messages ready and not sent). Call it before Run.
 func (n *Notifier) Report(board *consumers.Board) {
-	board.Group("notifier", Group)
+	board.Group(Group)
 	n.scheduler = board.Loop("notifier-scheduler", func(ctx context.Context) (int64, float64, error) {
 		return consumers.ScanBacklog(n.store.Pool().QueryRow(ctx, `SELECT count(*), EXTRACT(EPOCH FROM $1::timestamptz - min(next_due_at))
 			FROM notifier_interviews WHERE next_due_at <= $1`, n.cfg.Clock.Now()))
