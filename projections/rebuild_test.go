@@ -35,7 +35,7 @@ func TestRebuildAllGivesTheRowsLiveProcessingGave(t *testing.T) {
 	t.Logf("%d events generated in %s", n, time.Since(start))
 	start = time.Now()
 	e.startRunner(t, All(), nil)
-	e.waitCaughtUp(t, All(), 5*time.Minute)
+	e.waitCaughtUp(t, All(), 15*time.Minute)
 	t.Logf("live projections caught up in %s", time.Since(start))
 	checkApplied(t, e)
 	before := dumpAll(t, e)
@@ -65,7 +65,7 @@ func TestRebuildUnderLoadKeepsTheTableReadable(t *testing.T) {
 	e := newEnv(t)
 	e.generate(t, demo.Config{Users: 300, Seed: 4, Days: 5})
 	e.startRunner(t, All(), nil)
-	e.waitCaughtUp(t, All(), time.Minute)
+	e.waitCaughtUp(t, All(), 5*time.Minute)
 
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -143,7 +143,7 @@ func TestRebuildUnderLoadKeepsTheTableReadable(t *testing.T) {
 	}
 	t.Logf("%d joins, %d reads during the rebuild", joins.Load(), readsDuring)
 
-	e.waitCaughtUp(t, All(), time.Minute)
+	e.waitCaughtUp(t, All(), 5*time.Minute)
 	live := dump(t, e.pool, "interview_queue")
 	if err := e.rebuild(t, context.Background(), RebuildConfig{}, "interview_queue"); err != nil {
 		t.Fatal(err)
@@ -160,7 +160,7 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 	e := newEnv(t)
 	e.generate(t, demo.Config{Users: 200, Seed: 5, Days: 5})
 	e.startRunner(t, All(), nil)
-	e.waitCaughtUp(t, All(), time.Minute)
+	e.waitCaughtUp(t, All(), 5*time.Minute)
 	before := dumpAll(t, e)
 
 	ctx, kill := context.WithCancel(context.Background())
@@ -224,7 +224,7 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.waitCaughtUp(t, All(), time.Minute)
+	e.waitCaughtUp(t, All(), 5*time.Minute)
 	var name string
 	if err := e.pool.QueryRow(context.Background(), `SELECT first_name FROM users WHERE user_id = $1`, reg.UserID).Scan(&name); err != nil || name != "After" {
 		t.Errorf("a user registered after the rebuild: %q, %v", name, err)

@@ -95,7 +95,7 @@ func TestAFailureInTheMiddleOfABatchAppliesEveryEventOnce(t *testing.T) {
 			return err
 		}
 	})
-	e.waitCaughtUp(t, All(), time.Minute)
+	e.waitCaughtUp(t, All(), 5*time.Minute)
 	mu.Lock()
 	for _, p := range All() {
 		// The retry ran in the batch's own transaction: the savepoint undid the failure,
@@ -138,7 +138,7 @@ func TestAPoisonEventStallsItsProjectionUntilItPasses(t *testing.T) {
 			others = append(others, p)
 		}
 	}
-	e.waitCaughtUp(t, others, time.Minute)
+	e.waitCaughtUp(t, others, 5*time.Minute)
 	ctx := context.Background()
 	var lastError, errorPosition string
 	deadline := time.Now().Add(2 * time.Minute)
@@ -163,7 +163,7 @@ func TestAPoisonEventStallsItsProjectionUntilItPasses(t *testing.T) {
 	if pos, _ := e.store.GroupPosition(ctx, Group("interviews")); !pos.Less(head) {
 		t.Errorf("the stalled projection reached the head %s: it skipped the poison event", head)
 	}
-	e.waitCaughtUp(t, All(), time.Minute)
+	e.waitCaughtUp(t, All(), 5*time.Minute)
 	checkApplied(t, e)
 	if err := e.pool.QueryRow(ctx, `SELECT coalesce(last_error, '') FROM projection_checkpoints
 		WHERE name = 'interviews'`).Scan(&lastError); err != nil || lastError != "" {

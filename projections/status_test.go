@@ -40,7 +40,7 @@ func TestStatusShowsPositionAndLagAndTheGaugesFollow(t *testing.T) {
 	}
 
 	e.startRunner(t, All(), nil)
-	e.waitCaughtUp(t, All(), time.Minute)
+	e.waitCaughtUp(t, All(), 5*time.Minute)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		after, err := Statuses(ctx, e.pool, All())
