@@ -69,6 +69,7 @@ func (s *server) readyz(c *fiber.Ctx) error {
 	body := readyResponse{Status: "ok", Database: "connected", Timestamp: s.Now().UTC()}
 	if err := s.Pool.Ping(ctx); err != nil {
 		body.Status, body.Database = "error", "disconnected"
+		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)
 		return c.Status(fiber.StatusServiceUnavailable).JSON(body)
 	}
 	bad, err := s.unready(ctx)

@@ -72,7 +72,7 @@ func TestEveryRouteAnswersAnOutageWith503(t *testing.T) {
 				case !documented:
 				case r.header.Get("Retry-After") == "":
 					t.Errorf("%s: %s without Retry-After", route, r)
-				case route == "GET /api/health":
+				case route == "GET /api/health", route == "GET /readyz":
 					wantStatus(t, r, 503)
 				default:
 					wantError(t, r, 503, "database-unavailable")
