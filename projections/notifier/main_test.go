@@ -58,7 +58,7 @@ func testLogger() *slog.Logger {
 func (w *world) notifier(adjust func(*Config)) *Notifier {
 	w.t.Helper()
 	cfg := Config{Token: testToken, APIURL: w.tg.srv.URL, Clock: w.clock, Logger: testLogger(),
-		PollInterval: 20 * time.Millisecond, PlanInterval: 20 * time.Millisecond, RequestTimeout: 3 * time.Second,
+		PollInterval: 20 * time.Millisecond, PlanInterval: 20 * time.Millisecond, RequestTimeout: 30 * time.Second,
 		RetryBase: 100 * time.Millisecond, RetryMax: 400 * time.Millisecond}
 	if adjust != nil {
 		adjust(&cfg)

@@ -49,7 +49,9 @@ func TestRestartInTheMiddleOfDeliverySendsNothingTwice(t *testing.T) {
 		})
 		return rep
 	})
-	one := func(c *Config) { c.Workers = 1 }
+	// The held call must outlast the other five messages however slow the machine:
+	// a timeout long enough that it never ends the call, nor a claim's lease.
+	one := func(c *Config) { c.Workers, c.RequestTimeout = 1, 2*time.Minute }
 	w.run(w.notifier(one).RunConsumer)
 	stopFirst := w.run(w.notifier(one).RunSender)
 	first := <-held
