@@ -183,7 +183,7 @@ func runFaults(t *testing.T, processes, kills, users int, gap time.Duration) {
 	tg := newFakeTelegram(t)
 	url := testdb.NewDatabase(t)
 	env := []string{"DATABASE_URL=" + url, "APP_ENV=development", "TELEGRAM_TOKEN=" + fakeToken,
-		"TELEGRAM_API_URL=" + tg.srv.URL, "RATE_LIMIT_MAX_REQUESTS=1000000",
+		"TELEGRAM_API_URL=" + tg.srv.URL, "RATE_LIMIT_MAX_REQUESTS=1000000", "RATE_LIMIT_QUERY_MAX_REQUESTS=1000000",
 		// Sessions outlive a restart and work on either process, as in production.
 		"JWT_SECRET=faults-test-secret-of-at-least-32-bytes"}
 	began := time.Now()
