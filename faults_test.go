@@ -24,15 +24,16 @@ import (
 
 // engine is one engine process on a port of its own.
 type engine struct {
-	t    *testing.T
-	port int
-	env  []string
-	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	t           *testing.T
+	port        int
+	metricsPort int
+	env         []string
+	cmd         *exec.Cmd
+	logs        *bytes.Buffer
 }
 
 func startEngine(t *testing.T, port int, env []string) *engine {
-	e := &engine{t: t, port: port, env: env}
+	e := &engine{t: t, port: port, metricsPort: freePort(t), env: env}
 	e.start()
 	t.Cleanup(e.kill)
 	return e
@@ -41,7 +42,8 @@ func startEngine(t *testing.T, port int, env []string) *engine {
 func (e *engine) start() {
 	e.t.Helper()
 	e.cmd = exec.Command(os.Args[0], "serve")
-	e.cmd.Env = append(append(os.Environ(), asBinary+"=1", "PORT="+strconv.Itoa(e.port)), e.env...)
+	e.cmd.Env = append(append(os.Environ(), asBinary+"=1", "PORT="+strconv.Itoa(e.port),
+		"METRICS_PORT="+strconv.Itoa(e.metricsPort)), e.env...)
 	e.logs = &bytes.Buffer{}
 	e.cmd.Stdout, e.cmd.Stderr = e.logs, e.logs
 	if err := e.cmd.Start(); err != nil {

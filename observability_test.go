@@ -23,7 +23,7 @@ type consumerRow struct {
 	Stuck     bool   `json:"stuck"`
 }
 
-// metric reads one sample of /metrics; -1 when it is not there.
+// metric reads one sample of /metrics (c is on the metrics port); -1 when it is not there.
 func metric(c *client, series string) float64 {
 	c.t.Helper()
 	_, raw, err := c.do("GET", "/metrics", "", nil)
@@ -44,12 +44,12 @@ func metric(c *client, series string) float64 {
 func TestEveryConsumerIsVisibleAndAStalledMatchmakerShows(t *testing.T) {
 	t.Parallel()
 	tg := newFakeTelegram(t)
-	port := freePort(t)
+	port, metricsPort := freePort(t), freePort(t)
 	url := testdb.NewDatabase(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"serve"}, env(map[string]string{"DATABASE_URL": url, "PORT": strconv.Itoa(port),
+		done <- run(ctx, []string{"serve"}, env(map[string]string{"DATABASE_URL": url, "PORT": strconv.Itoa(port), "METRICS_PORT": strconv.Itoa(metricsPort),
 			"ADMIN_TELEGRAM_IDS": "4242", "RATE_LIMIT_QUERY_MAX_REQUESTS": "1000000", "TELEGRAM_TOKEN": fakeToken, "TELEGRAM_API_URL": tg.srv.URL}), io.Discard, io.Discard)
 	}()
 	defer func() {
@@ -58,7 +58,7 @@ func TestEveryConsumerIsVisibleAndAStalledMatchmakerShows(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	}()
-	c := newClient(t, port)
+	c, scrape := newClient(t, port), newClient(t, metricsPort)
 	testdb.Eventually(t, 2*time.Minute, func() bool {
 		status, _, err := c.do("GET", "/readyz", "", nil)
 		return err == nil && status == 200
@@ -97,16 +97,16 @@ func TestEveryConsumerIsVisibleAndAStalledMatchmakerShows(t *testing.T) {
 		c.must(201, "POST", "/api/queue", token, joinBody(role, at), nil)
 	}
 	testdb.Eventually(t, 2*time.Minute, func() bool {
-		return metric(c, "supermock_matches_total") >= 1 && metric(c, `supermock_telegram_responses_total{class="ok"}`) >= 2 &&
-			metric(c, `supermock_notifications_total{status="sent"}`) >= 2
+		return metric(scrape, "supermock_matches_total") >= 1 && metric(scrape, `supermock_telegram_responses_total{class="ok"}`) >= 2 &&
+			metric(scrape, `supermock_notifications_total{status="sent"}`) >= 2
 	})
 	for _, series := range []string{"supermock_join_to_match_seconds_count", "supermock_db_pool_max_connections",
 		`supermock_consumer_running{consumer="notifier-sender"}`, `supermock_consumer_running{consumer="matchmaker"}`} {
-		if v := metric(c, series); v < 1 {
+		if v := metric(scrape, series); v < 1 {
 			t.Errorf("%s is %v, want at least 1", series, v)
 		}
 	}
-	if _, raw, _ := c.do("GET", "/metrics", "", nil); !regexp.MustCompile(`supermock_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1`).Match(raw) {
+	if _, raw, _ := scrape.do("GET", "/metrics", "", nil); !regexp.MustCompile(`supermock_build_info\{goversion="go[^"]+",revision="[^"]+",version="[^"]+"\} 1`).Match(raw) {
 		t.Error("/metrics has no supermock_build_info")
 	}
 
@@ -122,8 +122,8 @@ func TestEveryConsumerIsVisibleAndAStalledMatchmakerShows(t *testing.T) {
 		return false
 	})
 	testdb.Eventually(t, 2*time.Minute, func() bool {
-		return metric(c, `supermock_consumer_lag_events{consumer="matchmaker"}`) >= 1 &&
-			metric(c, `supermock_consumer_last_error_timestamp_seconds{consumer="matchmaker"}`) > 0
+		return metric(scrape, `supermock_consumer_lag_events{consumer="matchmaker"}`) >= 1 &&
+			metric(scrape, `supermock_consumer_last_error_timestamp_seconds{consumer="matchmaker"}`) > 0
 	})
 }
 
