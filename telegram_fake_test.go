@@ -65,8 +65,3 @@ func (f *fakeTelegram) received() map[string]int {
 	}
 	return out
 }
-
-// times is how often chat received text.
-func (f *fakeTelegram) times(chat int64, text string) int {
-	return f.received()[fmt.Sprintf("%d\x00%s", chat, text)]
-}
