@@ -97,16 +97,17 @@ func (j *journal) check(ok bool, format string, args ...any) {
 var journeyLanguages = []string{"en", "ru", "de", "fr", "es", "it", "pt", "nl", "pl", "uk", "tr", "ja"}
 
 type journeyInterview struct {
-	ID       string `json:"id"`
-	Status   string `json:"status"`
-	Feedback []struct {
+	ID          string    `json:"id"`
+	ScheduledAt time.Time `json:"scheduled_at"`
+	Status      string    `json:"status"`
+	Feedback    []struct {
 		FromRole string `json:"from_role"`
 	} `json:"feedback"`
 }
 
 // journey is the whole life of one interview, as two users' pages see it: every read
 // comes right after a write of the same user and must show it.
-func journey(t testing.TB, j *journal, n int, write, read string) {
+func journey(t testing.TB, j *journal, clock *journeyClock, n int, write, read string) {
 	professions := domain.Professions()
 	profession := string(professions[n%len(professions)].Slug)
 	language := journeyLanguages[(n/len(professions))%len(journeyLanguages)]
@@ -143,7 +144,7 @@ func journey(t testing.TB, j *journal, n int, write, read string) {
 	}
 	candidate, interviewer := users[0], users[1]
 	join := func(b *visitor, role string) {
-		body := window(role, profession, time.Now(), 3*time.Hour)
+		body := window(role, profession, clock.Now(), 3*time.Hour)
 		body["language"] = language
 		var entry struct {
 			ID, Role, Status string
@@ -200,6 +201,7 @@ func journey(t testing.TB, j *journal, n int, write, read string) {
 	iv = journeyInterview{}
 	candidate.do("GET", "/api/interviews/"+id, nil, &iv)
 	j.check(iv.Status == "in_progress", "interview after start: %+v", iv)
+	clock.reach(iv.ScheduledAt.Add(time.Minute)) // completion waits for the scheduled start
 	interviewer.do("POST", "/api/interviews/"+id+"/complete", nil, &iv)
 	j.check(iv.Status == "completed", "answer of complete: %+v", iv)
 	iv = journeyInterview{}
@@ -221,8 +223,22 @@ func journey(t testing.TB, j *journal, n int, write, read string) {
 
 }
 
+// journeyClock is the engine's clock, moved only forward by the journeys that share it.
+type journeyClock struct {
+	*testdb.Clock
+	mu sync.Mutex
+}
+
+func (c *journeyClock) reach(at time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.Now().Before(at) {
+		c.Set(at)
+	}
+}
+
 // runJourneys runs n journeys, a few at a time, and fails on any stale read.
-func runJourneys(t *testing.T, n int, write, read string) {
+func runJourneys(t *testing.T, clock *journeyClock, n int, write, read string) {
 	var j journal
 	var wg sync.WaitGroup
 	next := atomic.Int64{}
@@ -232,7 +248,7 @@ func runJourneys(t *testing.T, n int, write, read string) {
 			defer wg.Done()
 			// Each journey is a subtest of its own, so it may stop at its first failure.
 			for k := int(next.Add(1)) - 1; k < n && !t.Failed(); k = int(next.Add(1)) - 1 {
-				t.Run(fmt.Sprintf("journey-%d", k), func(t *testing.T) { journey(t, &j, k, write, read) })
+				t.Run(fmt.Sprintf("journey-%d", k), func(t *testing.T) { journey(t, &j, clock, k, write, read) })
 			}
 		}()
 	}
@@ -253,15 +269,17 @@ func runJourneys(t *testing.T, n int, write, read string) {
 // session sent, as a Bearer token or as the cookie.
 func TestJourneysReadTheirWrites(t *testing.T) {
 	t.Parallel()
-	e := start(t, options{consumers: true, notifier: true, freshWait: 8 * time.Second})
-	runJourneys(t, 60, e.base, e.base)
+	clock := &journeyClock{Clock: testdb.NewClock(time.Now())}
+	e := start(t, options{consumers: true, notifier: true, freshWait: 8 * time.Second, clock: clock.Clock})
+	runJourneys(t, clock, 60, e.base, e.base)
 }
 
 // The same with every write sent to one replica and every read to another.
 func TestJourneysReadTheirWritesOnAnotherReplica(t *testing.T) {
 	t.Parallel()
 	url := testdb.NewDatabase(t)
-	writer := start(t, options{poolFromURL: url, consumers: true, notifier: true, freshWait: 8 * time.Second})
-	reader := start(t, options{poolFromURL: url, freshWait: 8 * time.Second})
-	runJourneys(t, 30, writer.base, reader.base)
+	clock := &journeyClock{Clock: testdb.NewClock(time.Now())}
+	writer := start(t, options{poolFromURL: url, consumers: true, notifier: true, freshWait: 8 * time.Second, clock: clock.Clock})
+	reader := start(t, options{poolFromURL: url, freshWait: 8 * time.Second, clock: clock.Clock})
+	runJourneys(t, clock, 30, writer.base, reader.base)
 }
