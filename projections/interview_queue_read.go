@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -55,15 +54,8 @@ func entries(ctx context.Context, db DB, q EntriesQuery) ([]Entry, error) {
 }
 
 func entryOf(ctx context.Context, db DB, q EntryQuery) (Entry, error) {
-	rows, err := db.Query(ctx, entryColumns+` WHERE user_id = $1 AND entry_id = $2`, q.UserID, q.EntryID)
-	if err != nil {
-		return Entry{}, err
-	}
-	e, err := pgx.CollectExactlyOneRow(rows, scanEntry)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Entry{}, domain.ErrQueueEntryNotFound
-	}
-	return e, err
+	return one(ctx, db, domain.ErrQueueEntryNotFound, scanEntry,
+		entryColumns+` WHERE user_id = $1 AND entry_id = $2`, q.UserID, q.EntryID)
 }
 
 func scanEntry(r pgx.CollectableRow) (Entry, error) {

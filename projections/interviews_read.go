@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -106,15 +105,8 @@ func interviewsPage(ctx context.Context, db DB, q InterviewsQuery) (InterviewPag
 }
 
 func interviewOf(ctx context.Context, db DB, q InterviewQuery) (Interview, error) {
-	rows, err := db.Query(ctx, interviewsSelect+` AND i.interview_id = $2`, q.UserID, q.InterviewID)
-	if err != nil {
-		return Interview{}, err
-	}
-	iv, err := pgx.CollectExactlyOneRow(rows, scanInterview)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Interview{}, domain.ErrInterviewNotFound
-	}
-	return iv, err
+	return one(ctx, db, domain.ErrInterviewNotFound, scanInterview,
+		interviewsSelect+` AND i.interview_id = $2`, q.UserID, q.InterviewID)
 }
 
 func scanInterview(r pgx.CollectableRow) (Interview, error) {

@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -76,15 +75,8 @@ func inbox(ctx context.Context, db DB, q InboxQuery) (InboxPage, error) {
 }
 
 func notificationOf(ctx context.Context, db DB, q NotificationQuery) (Notification, error) {
-	rows, err := db.Query(ctx, notificationColumns+` WHERE notification_id = $1 AND user_id = $2`, q.NotificationID, q.UserID)
-	if err != nil {
-		return Notification{}, err
-	}
-	n, err := pgx.CollectExactlyOneRow(rows, scanNotification)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return Notification{}, domain.ErrNotificationNotFound
-	}
-	return n, err
+	return one(ctx, db, domain.ErrNotificationNotFound, scanNotification,
+		notificationColumns+` WHERE notification_id = $1 AND user_id = $2`, q.NotificationID, q.UserID)
 }
 
 func scanNotification(r pgx.CollectableRow) (Notification, error) {

@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"strconv"
@@ -8,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 )
 
 // Page bounds a list: at most Limit rows after the cursor After ("" for the first
@@ -61,4 +63,18 @@ func nonNil[T any](list []T) []T {
 		return []T{}
 	}
 	return list
+}
+
+// one reads the single row a query names, and notFound when there is none.
+func one[T any](ctx context.Context, db DB, notFound error, scan pgx.RowToFunc[T], sql string, args ...any) (T, error) {
+	rows, err := db.Query(ctx, sql, args...)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	v, err := pgx.CollectExactlyOneRow(rows, scan)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return v, notFound
+	}
+	return v, err
 }

@@ -102,7 +102,8 @@ func TestPoisonedTextStallsNoProjection(t *testing.T) {
 		poisoned(t, reflect.ValueOf(ev).Elem(), id, at)
 		changes = append(changes, domain.Change{Stream: "poison-" + et.Name, Events: []domain.Event{ev}})
 	}
-	if _, err := log.Append(context.Background(), domain.Meta{Actor: poison, CorrelationID: poison}, changes...); err != nil {
+	// The actor is an id the engine sets (a user's or "system"), never typed text.
+	if _, err := log.Append(context.Background(), domain.Meta{Actor: "system", CorrelationID: poison}, changes...); err != nil {
 		t.Fatal(err)
 	}
 
