@@ -10,6 +10,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/supermock/engine/internal/jsontime"
+
 	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/projections"
 )
@@ -21,23 +23,23 @@ type streamResponse struct {
 }
 
 type rebuildProgress struct {
-	Running   bool       `json:"running"`
-	Position  string     `json:"position"`
-	Done      int64      `json:"done"`
-	Total     int64      `json:"total"`
-	Rate      float64    `json:"events_per_second"`
-	ETA       float64    `json:"eta_seconds"`
-	StartedAt *time.Time `json:"started_at"`
-	UpdatedAt *time.Time `json:"updated_at"`
+	Running   bool           `json:"running"`
+	Position  string         `json:"position"`
+	Done      int64          `json:"done"`
+	Total     int64          `json:"total"`
+	Rate      float64        `json:"events_per_second"`
+	ETA       float64        `json:"eta_seconds"`
+	StartedAt *jsontime.Time `json:"started_at"`
+	UpdatedAt *jsontime.Time `json:"updated_at"`
 }
 
 type projectionStatus struct {
 	Name          string           `json:"name"`
 	Position      string           `json:"position"`
 	EventsApplied int64            `json:"events_applied"`
-	LastEventAt   *time.Time       `json:"last_event_at"`
-	UpdatedAt     *time.Time       `json:"updated_at"`
-	RebuiltAt     *time.Time       `json:"rebuilt_at"`
+	LastEventAt   *jsontime.Time   `json:"last_event_at"`
+	UpdatedAt     *jsontime.Time   `json:"updated_at"`
+	RebuiltAt     *jsontime.Time   `json:"rebuilt_at"`
 	LagEvents     int64            `json:"lag_events"`
 	LagSeconds    float64          `json:"lag_seconds"`
 	LastError     string           `json:"last_error,omitempty"`
@@ -79,11 +81,11 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 	out := make([]projectionStatus, len(statuses))
 	for i, st := range statuses {
 		out[i] = projectionStatus{Name: st.Name, Position: st.Position.String(), EventsApplied: st.EventsApplied,
-			LastEventAt: timeOrNil(st.LastEventAt), UpdatedAt: timeOrNil(st.UpdatedAt), RebuiltAt: timeOrNil(st.RebuiltAt),
+			LastEventAt: jsontime.OrNil(st.LastEventAt), UpdatedAt: jsontime.OrNil(st.UpdatedAt), RebuiltAt: jsontime.OrNil(st.RebuiltAt),
 			LagEvents: st.LagEvents, LagSeconds: st.LagSeconds, LastError: st.LastError, ErrorPosition: st.ErrorPosition}
 		if r := st.Rebuild; r != nil {
 			out[i].Rebuild = &rebuildProgress{Running: r.Running, Position: r.Position, Done: r.Done, Total: r.Total,
-				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: timeOrNil(r.StartedAt), UpdatedAt: timeOrNil(r.UpdatedAt)}
+				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: jsontime.OrNil(r.StartedAt), UpdatedAt: jsontime.OrNil(r.UpdatedAt)}
 		}
 	}
 	return c.JSON(projectionsResponse{Projections: out})
@@ -176,12 +178,4 @@ func queryList(c *fiber.Ctx, name string) []string {
 		}
 	}
 	return out
-}
-
-func timeOrNil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 // decode reads a JSON object into dst (a pointer to a struct) one field at a time, so
@@ -64,7 +66,10 @@ func decodeJSON(body []byte, dst any) error {
 	return nil
 }
 
-var timeType = reflect.TypeFor[time.Time]()
+// isTime is true for the API's time and for the plain one the /legacy group reads.
+func isTime(t reflect.Type) bool {
+	return t == reflect.TypeFor[jsontime.Time]() || t == reflect.TypeFor[time.Time]()
+}
 
 // jsonName is the field's JSON key, "" for fields JSON ignores.
 func jsonName(f reflect.StructField) string {
@@ -84,8 +89,8 @@ func jsonName(f reflect.StructField) string {
 // describe says what JSON a Go type takes, for error messages.
 func describe(t reflect.Type) string {
 	switch {
-	case t == timeType:
-		return "an RFC 3339 time such as 2026-01-02T15:04:05Z"
+	case isTime(t):
+		return "an RFC 3339 time such as 2026-12-01T18:00:00.000Z"
 	case t.Kind() == reflect.Pointer:
 		return describe(t.Elem())
 	case t.Kind() == reflect.String:

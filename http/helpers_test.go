@@ -286,7 +286,7 @@ type login struct {
 		ID            string `json:"id"`
 		TelegramID    int64  `json:"telegram_id"`
 		Username      string `json:"username"`
-		Role          string `json:"role"`
+		AccountRole   string `json:"account_role"`
 		PreferredRole string `json:"preferred_role"`
 	} `json:"user"`
 	position string

@@ -25,8 +25,8 @@ func (s schemas) ref(v any) map[string]any {
 
 func (s schemas) of(t reflect.Type) map[string]any {
 	switch {
-	case t == timeType:
-		return map[string]any{"type": "string", "format": "date-time"}
+	case isTime(t):
+		return map[string]any{"type": "string", "format": "date-time", "example": "2026-12-01T18:00:00.000Z"}
 	case t == uuidType:
 		return map[string]any{"type": "string", "format": "uuid"}
 	case t == rawType:

@@ -2,22 +2,23 @@ package http
 
 import (
 	"errors"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/supermock/engine/internal/jsontime"
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/projections"
 )
 
 type joinRequest struct {
-	Role        string    `json:"role" required:"true"`
-	Profession  string    `json:"profession" required:"true"`
-	Language    string    `json:"language" required:"true"`
-	WindowStart time.Time `json:"window_start" required:"true"`
-	WindowEnd   time.Time `json:"window_end" required:"true"`
+	Role        string        `json:"role" required:"true"`
+	Profession  string        `json:"profession" required:"true"`
+	Language    string        `json:"language" required:"true"`
+	WindowStart jsontime.Time `json:"window_start" required:"true"`
+	WindowEnd   jsontime.Time `json:"window_end" required:"true"`
 }
 
 type entriesResponse struct {
@@ -36,7 +37,7 @@ func (s *server) joinQueue(c *fiber.Ctx) error {
 	me := sessionOf(c).UserID
 	id, pos, err := s.service(c).JoinQueue(c.UserContext(), s.meta(c), me, domain.QueueInput{
 		Role: req.Role, Profession: req.Profession, Language: req.Language,
-		WindowStart: req.WindowStart, WindowEnd: req.WindowEnd,
+		WindowStart: req.WindowStart.Time, WindowEnd: req.WindowEnd.Time,
 	})
 	return reply(s, c, fiber.StatusCreated, id, projections.EntryOf, projections.EntryQuery{UserID: me, EntryID: id})(pos, err)
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 // Partner is the other participant of an interview.
@@ -25,7 +26,7 @@ type FeedbackGiven struct {
 	Rating      int            `json:"rating"`
 	Skills      map[string]int `json:"skills"`
 	Comment     string         `json:"comment"`
-	SubmittedAt time.Time      `json:"submitted_at"`
+	SubmittedAt jsontime.Time  `json:"submitted_at"`
 }
 
 // Interview is an interview as one of its participants sees it.
@@ -37,13 +38,13 @@ type Interview struct {
 	Partner         Partner         `json:"partner"`
 	Profession      string          `json:"profession"`
 	Language        string          `json:"language"`
-	ScheduledAt     time.Time       `json:"scheduled_at"`
+	ScheduledAt     jsontime.Time   `json:"scheduled_at"`
 	DurationMinutes int             `json:"duration_minutes"`
 	MeetingLink     string          `json:"meeting_link"`
 	Status          string          `json:"status"`
-	StartedAt       *time.Time      `json:"started_at"`
-	CompletedAt     *time.Time      `json:"completed_at"`
-	CancelledAt     *time.Time      `json:"cancelled_at"`
+	StartedAt       *jsontime.Time  `json:"started_at"`
+	CompletedAt     *jsontime.Time  `json:"completed_at"`
+	CancelledAt     *jsontime.Time  `json:"cancelled_at"`
 	CancelledBy     *uuid.UUID      `json:"cancelled_by"`
 	CancelReason    *string         `json:"cancel_reason"`
 	AbsentUserID    *uuid.UUID      `json:"absent_user_id"`
@@ -100,7 +101,7 @@ func interviewsPage(ctx context.Context, db DB, q InterviewsQuery) (InterviewPag
 	if err != nil {
 		return InterviewPage{}, err
 	}
-	page, next := cut(list, q.Limit, func(iv Interview) (time.Time, string) { return iv.ScheduledAt, iv.ID })
+	page, next := cut(list, q.Limit, func(iv Interview) (time.Time, string) { return iv.ScheduledAt.Time, iv.ID })
 	return InterviewPage{Interviews: page, Next: next}, nil
 }
 
@@ -115,14 +116,5 @@ func scanInterview(r pgx.CollectableRow) (Interview, error) {
 		&iv.Partner.FirstName, &iv.Profession, &iv.Language, &iv.ScheduledAt, &iv.DurationMinutes, &iv.MeetingLink,
 		&iv.Status, &iv.StartedAt, &iv.CompletedAt, &iv.CancelledAt, &iv.CancelledBy, &iv.CancelReason,
 		&iv.AbsentUserID, &iv.Feedback)
-	iv.ScheduledAt = iv.ScheduledAt.UTC()
-	for _, t := range []*time.Time{iv.StartedAt, iv.CompletedAt, iv.CancelledAt} {
-		if t != nil {
-			*t = t.UTC()
-		}
-	}
-	for i := range iv.Feedback {
-		iv.Feedback[i].SubmittedAt = iv.Feedback[i].SubmittedAt.UTC()
-	}
 	return iv, err
 }
