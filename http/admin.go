@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,6 +21,7 @@ type streamResponse struct {
 	StreamID string                      `json:"stream_id"`
 	Version  int64                       `json:"version"`
 	Events   []projections.ReplayedEvent `json:"events"`
+	Next     *string                     `json:"next"`
 }
 
 type rebuildProgress struct {
@@ -49,31 +51,52 @@ type projectionStatus struct {
 
 type projectionsResponse struct {
 	Projections []projectionStatus `json:"projections"`
+	Next        *string            `json:"next"`
 }
 
-// stream is one stream's events in version order, as stored; a stream without events
-// is 404 stream-not-found.
+// stream is a page of one stream's events in version order, as stored; after is the
+// version the page starts after. A stream without events is 404 stream-not-found.
 func (s *server) stream(c *fiber.Ctx) error {
 	id, err := streamParam(c, "id")
 	if err != nil {
 		return err
 	}
-	envs, err := s.Store.Log().ReadStream(c.UserContext(), id)
+	page, err := pageOf(c)
 	if err != nil {
 		return err
 	}
-	if len(envs) == 0 {
+	var after int64
+	if page.After != "" {
+		if after, err = strconv.ParseInt(page.After, 10, 64); err != nil || after < 0 {
+			return errBadCursor
+		}
+	}
+	envs, version, err := s.Store.Log().ReadStreamPage(c.UserContext(), id, after, page.Limit+1)
+	if err != nil {
+		return err
+	}
+	if version == 0 {
 		return newError(fiber.StatusNotFound, "stream-not-found", "no events in stream "+id)
 	}
-	events := make([]projections.ReplayedEvent, len(envs))
-	for i, e := range envs {
-		events[i] = projections.Replayed(e)
+	out := streamResponse{StreamID: id, Version: version, Events: make([]projections.ReplayedEvent, 0, len(envs))}
+	if len(envs) > page.Limit {
+		envs = envs[:page.Limit]
+		next := strconv.FormatInt(envs[len(envs)-1].StreamVersion, 10)
+		out.Next = &next
 	}
-	return c.JSON(streamResponse{StreamID: id, Version: envs[len(envs)-1].StreamVersion, Events: events})
+	for _, e := range envs {
+		out.Events = append(out.Events, projections.Replayed(e))
+	}
+	return c.JSON(out)
 }
 
-// projectionStatuses shows every projection's position, lag, last error and rebuild.
+// projectionStatuses shows a page of the projections' positions, lags, last errors and
+// rebuilds, by name.
 func (s *server) projectionStatuses(c *fiber.Ctx) error {
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
 	statuses, err := projections.Statuses(c.UserContext(), s.Pool, projections.All())
 	if err != nil {
 		return err
@@ -88,7 +111,8 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: jsontime.OrNil(r.StartedAt), UpdatedAt: jsontime.OrNil(r.UpdatedAt)}
 		}
 	}
-	return c.JSON(projectionsResponse{Projections: out})
+	list, next := pageByName(out, func(p projectionStatus) string { return p.Name }, page)
+	return c.JSON(projectionsResponse{Projections: list, Next: next})
 }
 
 // replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by

@@ -25,6 +25,7 @@ type consumerStatus struct {
 
 type consumersResponse struct {
 	Consumers []consumerStatus `json:"consumers"`
+	Next      *string          `json:"next"`
 }
 
 type readyResponse struct {
@@ -46,8 +47,13 @@ func consumerStatuses(statuses []consumers.Status) []consumerStatus {
 	return out
 }
 
-// consumers lists every consumer of this process: the log's groups and the clock's loops.
+// consumers is a page of the consumers of this process, the log's groups and the
+// clock's loops, by name.
 func (s *server) consumers(c *fiber.Ctx) error {
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
 	if s.Consumers == nil {
 		return c.JSON(consumersResponse{Consumers: []consumerStatus{}})
 	}
@@ -55,7 +61,8 @@ func (s *server) consumers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(consumersResponse{Consumers: consumerStatuses(statuses)})
+	list, next := pageByName(consumerStatuses(statuses), func(st consumerStatus) string { return st.Name }, page)
+	return c.JSON(consumersResponse{Consumers: list, Next: next})
 }
 
 // livez answers as long as the process serves requests.

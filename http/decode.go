@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ func decodeJSON(body []byte, dst any) error {
 	v := reflect.ValueOf(dst).Elem()
 	t := v.Type()
 	known := make(map[string]bool, t.NumField())
+	var problems []fieldProblem
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := jsonName(f)
@@ -50,18 +52,26 @@ func decodeJSON(body []byte, dst any) error {
 		value, present := raw[name]
 		if !present || bytes.Equal(bytes.TrimSpace(value), []byte("null")) {
 			if f.Tag.Get("required") == "true" {
-				return invalidField(name, "is required")
+				problems = append(problems, fieldProblem{Field: name, Code: "required", Message: "is required"})
 			}
 			continue
 		}
 		if err := json.Unmarshal(value, v.Field(i).Addr().Interface()); err != nil {
-			return invalidField(name, "must be "+describe(f.Type))
+			problems = append(problems, fieldProblem{Field: name, Code: "wrong-type", Message: "must be " + describe(f.Type)})
 		}
 	}
+	var unknown []string
 	for name := range raw {
 		if !known[name] {
-			return invalidField(name, "is not a field of this request")
+			unknown = append(unknown, name)
 		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		problems = append(problems, fieldProblem{Field: name, Code: "unknown-field", Message: "is not a field of this request"})
+	}
+	if len(problems) > 0 {
+		return invalidFields(problems)
 	}
 	return nil
 }

@@ -227,7 +227,11 @@ func (e *env) call(method, path, token string, body any, headers ...string) resp
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: out}
+	r := response{status: resp.StatusCode, header: resp.Header, body: out}
+	if !e.notYetServed(method, req.URL.Path) {
+		checkAgainstDocument(e.t, req, raw, r)
+	}
+	return r
 }
 
 type errorAnswer struct {

@@ -36,8 +36,8 @@ type sessionUser struct {
 	FirstName     string `json:"first_name"`
 	LastName      string `json:"last_name"`
 	PhotoURL      string `json:"photo_url"`
-	AccountRole   string `json:"account_role"`
-	PreferredRole string `json:"preferred_role"`
+	AccountRole   string `json:"account_role" enum:"role"`
+	PreferredRole string `json:"preferred_role" enum:"interview-role"`
 	Timezone      string `json:"timezone"`
 }
 

@@ -2,6 +2,8 @@ package http
 
 import (
 	"errors"
+	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -14,9 +16,9 @@ import (
 )
 
 type joinRequest struct {
-	Role        string        `json:"role" required:"true"`
-	Profession  string        `json:"profession" required:"true"`
-	Language    string        `json:"language" required:"true"`
+	Role        string        `json:"role" required:"true" enum:"interview-role"`
+	Profession  string        `json:"profession" required:"true" enum:"profession"`
+	Language    string        `json:"language" required:"true" enum:"language"`
 	WindowStart jsontime.Time `json:"window_start" required:"true"`
 	WindowEnd   jsontime.Time `json:"window_end" required:"true"`
 }
@@ -56,10 +58,8 @@ func (s *server) leaveQueue(c *fiber.Ctx) error {
 
 func (s *server) myEntries(c *fiber.Ctx) error {
 	status := domain.EntryStatus(c.Query("status"))
-	switch status {
-	case "", domain.EntryWaiting, domain.EntryMatched, domain.EntryCancelled, domain.EntryExpired:
-	default:
-		return invalidField("status", "must be waiting, matched, cancelled or expired")
+	if status != "" && !slices.Contains(domain.EntryStatuses(), string(status)) {
+		return invalidField("status", "must be one of "+strings.Join(domain.EntryStatuses(), ", "))
 	}
 	list, err := read(s, c, projections.Entries, projections.EntriesQuery{UserID: sessionOf(c).UserID, Status: status})
 	if err != nil {

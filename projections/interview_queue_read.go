@@ -14,12 +14,12 @@ import (
 // Entry is one queue entry of a user.
 type Entry struct {
 	ID          string        `json:"id"`
-	Role        string        `json:"role"`
-	Profession  string        `json:"profession"`
-	Language    string        `json:"language"`
+	Role        string        `json:"role" enum:"interview-role"`
+	Profession  string        `json:"profession" enum:"profession"`
+	Language    string        `json:"language" enum:"language"`
 	WindowStart jsontime.Time `json:"window_start"`
 	WindowEnd   jsontime.Time `json:"window_end"`
-	Status      string        `json:"status"`
+	Status      string        `json:"status" enum:"entry-status"`
 	InterviewID *uuid.UUID    `json:"interview_id"`
 	JoinedAt    jsontime.Time `json:"joined_at"`
 }
@@ -68,9 +68,9 @@ func scanEntry(r pgx.CollectableRow) (Entry, error) {
 
 // QueueStat counts waiting entries of one profession, language and role.
 type QueueStat struct {
-	Profession string `json:"profession"`
-	Language   string `json:"language"`
-	Role       string `json:"role"`
+	Profession string `json:"profession" enum:"profession"`
+	Language   string `json:"language" enum:"language"`
+	Role       string `json:"role" enum:"interview-role"`
 	Waiting    int    `json:"waiting"`
 }
 

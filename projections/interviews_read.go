@@ -22,7 +22,7 @@ type Partner struct {
 type FeedbackGiven struct {
 	FromUserID  string         `json:"from_user_id"`
 	ToUserID    string         `json:"to_user_id"`
-	FromRole    string         `json:"from_role"`
+	FromRole    string         `json:"from_role" enum:"interview-role"`
 	Rating      int            `json:"rating"`
 	Skills      map[string]int `json:"skills"`
 	Comment     string         `json:"comment"`
@@ -32,16 +32,16 @@ type FeedbackGiven struct {
 // Interview is an interview as one of its participants sees it.
 type Interview struct {
 	ID              string          `json:"id"`
-	MyRole          string          `json:"my_role"`
+	MyRole          string          `json:"my_role" enum:"interview-role"`
 	CandidateID     string          `json:"candidate_id"`
 	InterviewerID   string          `json:"interviewer_id"`
 	Partner         Partner         `json:"partner"`
-	Profession      string          `json:"profession"`
-	Language        string          `json:"language"`
+	Profession      string          `json:"profession" enum:"profession"`
+	Language        string          `json:"language" enum:"language"`
 	ScheduledAt     jsontime.Time   `json:"scheduled_at"`
 	DurationMinutes int             `json:"duration_minutes"`
 	MeetingLink     string          `json:"meeting_link"`
-	Status          string          `json:"status"`
+	Status          string          `json:"status" enum:"interview-status"`
 	StartedAt       *jsontime.Time  `json:"started_at"`
 	CompletedAt     *jsontime.Time  `json:"completed_at"`
 	CancelledAt     *jsontime.Time  `json:"cancelled_at"`

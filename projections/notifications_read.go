@@ -15,7 +15,7 @@ import (
 type Notification struct {
 	ID          string         `json:"id"`
 	InterviewID string         `json:"interview_id"`
-	Kind        string         `json:"kind"`
+	Kind        string         `json:"kind" enum:"notification-kind"`
 	Title       string         `json:"title"`
 	Text        string         `json:"text"`
 	SentAt      jsontime.Time  `json:"sent_at"`

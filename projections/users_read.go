@@ -20,21 +20,21 @@ type Profile struct {
 	FirstName     string        `json:"first_name"`
 	LastName      string        `json:"last_name"`
 	PhotoURL      string        `json:"photo_url"`
-	AccountRole   string        `json:"account_role"`
-	PreferredRole string        `json:"preferred_role"`
+	AccountRole   string        `json:"account_role" enum:"role"`
+	PreferredRole string        `json:"preferred_role" enum:"interview-role"`
 	Timezone      string        `json:"timezone"`
 	NoShowCount   int           `json:"no_show_count"`
 	RegisteredAt  jsontime.Time `json:"registered_at"`
-	Professions   []string      `json:"professions"`
+	Professions   []string      `json:"professions" enum:"profession"`
 	Form          *Form         `json:"form"` // null until the first submission
 }
 
 // Form is the questionnaire a user submitted last.
 type Form struct {
-	Profession  string        `json:"profession"`
-	Country     string        `json:"country"`
-	Experience  string        `json:"experience"`
-	Language    string        `json:"language"`
+	Profession  string        `json:"profession" enum:"profession"`
+	Country     string        `json:"country" enum:"country"`
+	Experience  string        `json:"experience" enum:"experience"`
+	Language    string        `json:"language" enum:"language"`
 	Email       string        `json:"email,omitempty"`
 	Phone       string        `json:"phone,omitempty"`
 	Tools       []string      `json:"tools"`
