@@ -41,14 +41,16 @@ var documentRouter = sync.OnceValues(func() (routers.Router, error) {
 	return legacy.NewRouter(&routed)
 })
 
-// checked counts the answers held against the document, and the times in them.
-var checked struct{ answers, times atomic.Int64 }
+// checked counts the answers an env held against the document, and the times in them.
+type checked struct{ answers, times atomic.Int64 }
 
 // checkAgainstDocument holds a request the API accepted and every answer to it to
 // the document: an accepted request must be one the document allows, and the answer
 // must be one of those it documents, in its shape. /legacy is the old frontend's API,
-// outside the document; streamed bodies (NDJSON, CSV) are not one JSON value.
-func checkAgainstDocument(t testing.TB, req *nethttp.Request, body []byte, r response) {
+// outside the document; streamed bodies (NDJSON, CSV, events) and the docs page's files
+// are held to their status and type only.
+func (e *env) checkAgainstDocument(req *nethttp.Request, body []byte, r response) {
+	t := e.t
 	t.Helper()
 	if strings.HasPrefix(req.URL.Path, "/legacy/") || !strings.HasPrefix(req.URL.Path, "/api/") && req.URL.Path != "/livez" && req.URL.Path != "/readyz" {
 		return
@@ -71,21 +73,21 @@ func checkAgainstDocument(t testing.TB, req *nethttp.Request, body []byte, r res
 		}
 	}
 	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: r.status, Header: r.header, Options: opts}
-	if streamed(r.header.Get("Content-Type")) {
+	if notJSON(r.header.Get("Content-Type")) {
 		opts.ExcludeResponseBody = true
 	}
 	if err := openapi3filter.ValidateResponse(context.Background(), out.SetBodyBytes(r.body)); err != nil {
 		t.Errorf("%s %s answered %s, which the document does not describe: %v", req.Method, req.URL, r, err)
 	}
-	checked.answers.Add(1)
+	e.checked.answers.Add(1)
 	if !opts.ExcludeResponseBody && strings.HasPrefix(r.header.Get("Content-Type"), "application/json") &&
 		!strings.HasPrefix(req.URL.Path, "/api/admin/streams/") && req.URL.Path != "/api/openapi.json" {
-		checkTimes(t, req, r.body)
+		e.checked.times.Add(checkTimes(t, req, r.body))
 	}
 }
 
-func streamed(contentType string) bool {
-	for _, s := range []string{"application/x-ndjson", "text/csv", "text/event-stream", "text/html", "text/javascript"} {
+func notJSON(contentType string) bool {
+	for _, s := range []string{"application/x-ndjson", "text/csv", "text/event-stream", "text/html", "text/javascript", "text/css"} {
 		if strings.HasPrefix(contentType, s) {
 			return true
 		}
@@ -98,16 +100,17 @@ var (
 	apiTime       = regexp.MustCompile(`^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$`)
 )
 
-// checkTimes walks a JSON answer: every string that looks like a time, and every
+// checkTimes walks a JSON answer and counts the times in it: every string that looks like a time, and every
 // field named like one (…_at, timestamp, start, end), is RFC 3339 in UTC with
 // milliseconds, or null. The events of an admin's stream are the log as stored.
-func checkTimes(t testing.TB, req *nethttp.Request, body []byte) {
+func checkTimes(t testing.TB, req *nethttp.Request, body []byte) int64 {
 	t.Helper()
 	var v any
 	if err := json.Unmarshal(body, &v); err != nil {
 		t.Errorf("%s %s: the answer is not JSON: %v", req.Method, req.URL, err)
-		return
+		return 0
 	}
+	var n int64
 	var walk func(path string, v any)
 	walk = func(path string, v any) {
 		switch x := v.(type) {
@@ -115,7 +118,7 @@ func checkTimes(t testing.TB, req *nethttp.Request, body []byte) {
 			for k, child := range x {
 				field := path + "." + k
 				if s, isString := child.(string); isString && (timeNamed(k) || looksLikeTime.MatchString(s)) {
-					checked.times.Add(1)
+					n++
 					if !apiTime.MatchString(s) {
 						t.Errorf("%s %s: %s is %q, not like 2026-12-01T18:00:00.000Z", req.Method, req.URL, field, s)
 					}
@@ -129,7 +132,7 @@ func checkTimes(t testing.TB, req *nethttp.Request, body []byte) {
 			}
 		case string:
 			if looksLikeTime.MatchString(x) {
-				checked.times.Add(1)
+				n++
 				if !apiTime.MatchString(x) {
 					t.Errorf("%s %s: %s is %q, not like 2026-12-01T18:00:00.000Z", req.Method, req.URL, path, x)
 				}
@@ -137,6 +140,7 @@ func checkTimes(t testing.TB, req *nethttp.Request, body []byte) {
 		}
 	}
 	walk("", v)
+	return n
 }
 
 func timeNamed(key string) bool {

@@ -133,7 +133,9 @@ var requestExamples = map[string]any{
 	"feedbackRequest":    map[string]any{"rating": 5, "skills": map[string]int{"algorithms": 4, "communication": 5}, "comment": "Clear and kind."},
 	"cancelRequest":      map[string]any{"reason": "ill today"},
 	"devLoginRequest":    map[string]any{"telegram_id": 4242, "username": "ada"},
-	"webAppRequest":      map[string]any{"init_data": "query_id=…&user=…&auth_date=…&hash=…"},
+	"widgetRequest": map[string]any{"id": 4242, "first_name": "Ada", "username": "ada", "auth_date": 1796151693,
+		"hash": "5f0c2a…"},
+	"webAppRequest": map[string]any{"init_data": "query_id=…&user=…&auth_date=…&hash=…"},
 }
 
 // tags group the operations in the document and on the docs page, by the path's
