@@ -2,6 +2,7 @@ package domain_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,19 +42,36 @@ func TestEveryWrongFieldIsReported(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			u := givenUser(t, registered(alice, 1))
-			err := tc.call(u)
-			var invalid *domain.InvalidInput
-			if !errors.As(err, &invalid) || len(invalid.Fields) != len(tc.want) {
-				t.Fatalf("error %v, want %d fields", err, len(tc.want))
-			}
-			for _, f := range invalid.Fields {
-				if want, ok := tc.want[f.Field]; !ok || !errors.Is(f.Err, want) {
-					t.Errorf("field %s: %v, want %v", f.Field, f.Err, want)
-				}
-			}
+			wantFields(t, tc.call(u), tc.want)
 			if len(u.Changes()) != 0 {
 				t.Fatalf("recorded %v", u.Changes())
 			}
 		})
+	}
+}
+
+func TestFeedbackReportsEveryWrongField(t *testing.T) {
+	t.Parallel()
+	iv := givenInterview(t, scheduled(), started, completed)
+	a, b := givenUser(t, aliceMatched()...), givenUser(t, bobMatched()...)
+	err := domain.SubmitFeedback(iv, a, b, alice, domain.FeedbackInput{Rating: 9, Skills: map[string]int{"go": 7},
+		Comment: strings.Repeat("é", domain.MaxCommentLength+1)}, clock("13:05"))
+	wantFields(t, err, map[string]error{"rating": domain.ErrFeedbackRatingInvalid,
+		"skills": domain.ErrFeedbackSkillInvalid, "comment": domain.ErrFeedbackCommentTooLong})
+	if len(iv.Changes()) != 0 {
+		t.Fatalf("recorded %v", iv.Changes())
+	}
+}
+
+func wantFields(t *testing.T, err error, want map[string]error) {
+	t.Helper()
+	var invalid *domain.InvalidInput
+	if !errors.As(err, &invalid) || len(invalid.Fields) != len(want) {
+		t.Fatalf("error %v, want %d fields", err, len(want))
+	}
+	for _, f := range invalid.Fields {
+		if w, ok := want[f.Field]; !ok || !errors.Is(f.Err, w) {
+			t.Errorf("field %s: %v, want %v", f.Field, f.Err, w)
+		}
 	}
 }

@@ -21,7 +21,7 @@ type streamResponse struct {
 	StreamID string                      `json:"stream_id"`
 	Version  int64                       `json:"version"`
 	Events   []projections.ReplayedEvent `json:"events"`
-	Next     *string                     `json:"next"`
+	Next     *string                     `json:"next" doc:"the after of the next page (a version); null on the last"`
 }
 
 type rebuildProgress struct {
@@ -51,7 +51,7 @@ type projectionStatus struct {
 
 type projectionsResponse struct {
 	Projections []projectionStatus `json:"projections"`
-	Next        *string            `json:"next"`
+	Next        *string            `json:"next" doc:"the after of the next page (a name); null on the last"`
 }
 
 // stream is a page of one stream's events in version order, as stored; after is the

@@ -25,7 +25,7 @@ type consumerStatus struct {
 
 type consumersResponse struct {
 	Consumers []consumerStatus `json:"consumers"`
-	Next      *string          `json:"next"`
+	Next      *string          `json:"next" doc:"the after of the next page (a name); null on the last"`
 }
 
 type readyResponse struct {

@@ -20,7 +20,7 @@ type errorBody struct {
 type errorDetail struct {
 	Code      string         `json:"code"`
 	Message   string         `json:"message"`
-	Fields    []fieldProblem `json:"fields,omitempty"`
+	Fields    []fieldProblem `json:"fields,omitempty" doc:"every wrong field of the body (or the query parameter or header), when the refusal is about fields"`
 	RequestID string         `json:"request_id"`
 }
 
@@ -28,7 +28,7 @@ type errorDetail struct {
 // parameter or a header. An answer names every wrong field of its body at once.
 type fieldProblem struct {
 	Field   string `json:"field"`
-	Code    string `json:"code"`
+	Code    string `json:"code" doc:"required, wrong-type, unknown-field, invalid, or the domain's code such as queue-window-too-short"`
 	Message string `json:"message"`
 }
 

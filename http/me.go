@@ -12,7 +12,7 @@ import (
 type profileRequest struct {
 	FirstName *string `json:"first_name"`
 	LastName  *string `json:"last_name"`
-	Timezone  *string `json:"timezone"`
+	Timezone  *string `json:"timezone" doc:"an IANA name such as Europe/Berlin"`
 }
 
 type professionsRequest struct {

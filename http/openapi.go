@@ -150,12 +150,12 @@ var tags = []struct{ name, path, description string }{
 	{"notifications", "/api/notifications", "My inbox"},
 	{"stream", "/api/stream", "My news as it happens (Server-Sent Events)"},
 	{"admin", "/api/admin/", "Consumers, projections, rebuilds and the log; admins only"},
-	{"system", "", "Health, readiness and this document"},
+	{"system", "", "Health, readiness and this document"}, // every other path
 }
 
 func tagOf(path string) string {
 	for _, t := range tags {
-		if strings.HasPrefix(path, t.path) {
+		if t.path != "" && strings.HasPrefix(path, t.path) {
 			return t.name
 		}
 	}
@@ -179,7 +179,7 @@ type widgetRequest struct {
 type widgetNumber int64
 
 var errorDescriptions = map[int]string{
-	400: "bad input: malformed-json, invalid-request (the field is named), bad-cursor, or a domain rule on the input",
+	400: "bad input: malformed-json, invalid-request, bad-cursor, or a domain rule on the input; fields names every wrong field",
 	401: "unauthorized, token-expired, token-invalid, session-ended (logged out), telegram-hash-invalid, telegram-auth-expired",
 	403: "forbidden (admins only), interview-not-participant, or cross-site-refused (a state change on the cookie without JSON or the web app's Origin)",
 	404: "not found, or not yours",

@@ -19,8 +19,8 @@ type joinRequest struct {
 	Role        string        `json:"role" required:"true" enum:"interview-role"`
 	Profession  string        `json:"profession" required:"true" enum:"profession"`
 	Language    string        `json:"language" required:"true" enum:"language"`
-	WindowStart jsontime.Time `json:"window_start" required:"true"`
-	WindowEnd   jsontime.Time `json:"window_end" required:"true"`
+	WindowStart jsontime.Time `json:"window_start" required:"true" doc:"a start in the past counts from now; at most 14 days ahead"`
+	WindowEnd   jsontime.Time `json:"window_end" required:"true" doc:"at least one interview and at most 24 h after the start"`
 }
 
 type entriesResponse struct {

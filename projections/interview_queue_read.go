@@ -20,7 +20,7 @@ type Entry struct {
 	WindowStart jsontime.Time `json:"window_start"`
 	WindowEnd   jsontime.Time `json:"window_end"`
 	Status      string        `json:"status" enum:"entry-status"`
-	InterviewID *uuid.UUID    `json:"interview_id"`
+	InterviewID *uuid.UUID    `json:"interview_id" doc:"the interview, once matched"`
 	JoinedAt    jsontime.Time `json:"joined_at"`
 }
 

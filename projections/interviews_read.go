@@ -40,7 +40,7 @@ type Interview struct {
 	Language        string          `json:"language" enum:"language"`
 	ScheduledAt     jsontime.Time   `json:"scheduled_at"`
 	DurationMinutes int             `json:"duration_minutes"`
-	MeetingLink     string          `json:"meeting_link"`
+	MeetingLink     string          `json:"meeting_link" doc:"the Jitsi room of the interview"`
 	Status          string          `json:"status" enum:"interview-status"`
 	StartedAt       *jsontime.Time  `json:"started_at"`
 	CompletedAt     *jsontime.Time  `json:"completed_at"`
@@ -65,7 +65,7 @@ type InterviewQuery struct {
 // InterviewPage is a page of interviews and the cursor of the next one.
 type InterviewPage struct {
 	Interviews []Interview `json:"interviews"`
-	Next       *string     `json:"next"`
+	Next       *string     `json:"next" doc:"the after of the next page; null on the last"`
 }
 
 // InterviewsOf reads a page of a user's interviews, latest scheduled first.

@@ -35,7 +35,7 @@ type InboxQuery struct {
 type InboxPage struct {
 	Unread        int            `json:"unread"`
 	Notifications []Notification `json:"notifications"`
-	Next          *string        `json:"next"`
+	Next          *string        `json:"next" doc:"the after of the next page; null on the last"`
 }
 
 // NotificationQuery asks for one message of a user.

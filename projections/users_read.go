@@ -22,7 +22,7 @@ type Profile struct {
 	PhotoURL      string        `json:"photo_url"`
 	AccountRole   string        `json:"account_role" enum:"role"`
 	PreferredRole string        `json:"preferred_role" enum:"interview-role"`
-	Timezone      string        `json:"timezone"`
+	Timezone      string        `json:"timezone" doc:"IANA name; Europe/Moscow until set"`
 	NoShowCount   int           `json:"no_show_count"`
 	RegisteredAt  jsontime.Time `json:"registered_at"`
 	Professions   []string      `json:"professions" enum:"profession"`
