@@ -5,7 +5,7 @@
 const el = (tag, attrs, ...children) => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
-  for (const c of children.flat()) if (c != null) e.append(c.nodeType ? c : String(c));
+  for (const c of children.flat(Infinity)) if (c != null) e.append(c.nodeType ? c : String(c));
   return e;
 };
 
@@ -85,7 +85,9 @@ function render(doc) {
   for (const [tag, g] of groups) {
     if (!g.ops.length) continue;
     toc.append(el("a", { href: "#tag-" + tag }, tag));
-    main.append(el("h2", { id: "tag-" + tag }, tag), g.description ? el("p", {}, g.description) : null, g.ops);
+    main.append(el("h2", { id: "tag-" + tag }, tag));
+    if (g.description) main.append(el("p", {}, g.description));
+    main.append(...g.ops);
   }
   toc.append(el("a", { href: "#schemas" }, "schemas"));
   const schemas = document.getElementById("schemas");
