@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -31,6 +32,16 @@ type rebuildProgress struct {
 	UpdatedAt *time.Time `json:"updated_at"`
 }
 
+// lastRebuild is how the projection's last rebuild ended: error is empty when it
+// switched its tables in.
+type lastRebuild struct {
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Seconds    float64   `json:"duration_seconds"`
+	Events     int64     `json:"events"`
+	Error      string    `json:"error,omitempty"`
+}
+
 type projectionStatus struct {
 	Name          string           `json:"name"`
 	Position      string           `json:"position"`
@@ -43,6 +54,7 @@ type projectionStatus struct {
 	LastError     string           `json:"last_error,omitempty"`
 	ErrorPosition string           `json:"error_position,omitempty"`
 	Rebuild       *rebuildProgress `json:"rebuild"`
+	LastRebuild   *lastRebuild     `json:"last_rebuild"`
 }
 
 type projectionsResponse struct {
@@ -72,9 +84,17 @@ func (s *server) stream(c *fiber.Ctx) error {
 
 // projectionStatuses shows every projection's position, lag, last error and rebuild.
 func (s *server) projectionStatuses(c *fiber.Ctx) error {
-	statuses, err := projections.Statuses(c.UserContext(), s.Pool, projections.All())
+	out, err := s.readProjectionStatuses(c.UserContext())
 	if err != nil {
 		return err
+	}
+	return c.JSON(projectionsResponse{Projections: out})
+}
+
+func (s *server) readProjectionStatuses(ctx context.Context) ([]projectionStatus, error) {
+	statuses, err := projections.Statuses(ctx, s.Pool, projections.All())
+	if err != nil {
+		return nil, err
 	}
 	out := make([]projectionStatus, len(statuses))
 	for i, st := range statuses {
@@ -85,8 +105,12 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 			out[i].Rebuild = &rebuildProgress{Running: r.Running, Position: r.Position, Done: r.Done, Total: r.Total,
 				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: timeOrNil(r.StartedAt), UpdatedAt: timeOrNil(r.UpdatedAt)}
 		}
+		if r := st.LastRebuild; r != nil {
+			out[i].LastRebuild = &lastRebuild{StartedAt: r.StartedAt.UTC(), FinishedAt: r.FinishedAt.UTC(),
+				Seconds: r.FinishedAt.Sub(r.StartedAt).Seconds(), Events: r.Events, Error: r.Error}
+		}
 	}
-	return c.JSON(projectionsResponse{Projections: out})
+	return out, nil
 }
 
 // replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by

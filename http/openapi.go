@@ -85,9 +85,11 @@ var operations = []operation{
 		access: admin, response: projectionsResponse{}},
 	{method: "GET", path: "/api/admin/consumers", summary: "Every consumer of the process (projections, matchmaker, notifier's consumer, scheduler and sender, expiry): position, lag, last error, running, stuck",
 		access: admin, response: consumersResponse{}},
+	{method: "GET", path: "/api/admin/projections/stream", summary: "Server-Sent Events: a \"status\" event with the consumers and the projections (as the two routes above give them, with any rebuild's progress) at once and whenever it changes",
+		access: admin, contentType: "text/event-stream"},
 	{method: "GET", path: "/api/admin/events", summary: "Replay the log as NDJSON (or format=csv), filtered; repeatable and resumable with after",
 		access: admin, query: []string{"after", "since", "until", "type", "stream", "format"}, contentType: "application/x-ndjson", refusals: []int{400}},
-	{method: "POST", path: "/api/admin/projections/:name/rebuild", summary: "Rebuild a projection from position zero in the background (202; 200 if already done); reads go on",
+	{method: "POST", path: "/api/admin/projections/:name/rebuild", summary: "Rebuild a projection (name all: every one, reading the log once) from position zero in the background (202; 200 if already done); reads go on",
 		access: admin, response: rebuildResponse{}, status: 202, refusals: []int{404, 409}},
 	{method: "GET", path: "/api/admin/streams/:id", summary: "One stream's events in version order", access: admin,
 		response: streamResponse{}, refusals: []int{404}},
@@ -190,7 +192,7 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 	response := op.response
 	ok := map[string]any{"description": "success"}
 	switch {
-	case op.contentType == fiber.MIMETextPlain || op.contentType == "application/x-ndjson":
+	case op.contentType == fiber.MIMETextPlain || op.contentType == "application/x-ndjson" || op.contentType == "text/event-stream":
 		ok["content"] = map[string]any{op.contentType: map[string]any{"schema": map[string]any{"type": "string"}}}
 	case op.contentType != "":
 		ok["content"] = map[string]any{op.contentType: map[string]any{"schema": map[string]any{"type": "object"}}}

@@ -56,7 +56,10 @@ func (s *server) routes(app *fiber.App) {
 	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{authn, queries, s.requireAdmin, h} }
 	app.Get("/api/admin/projections", admin(s.projectionStatuses)...)
 	app.Get("/api/admin/consumers", admin(s.consumers)...)
+	app.Get("/api/admin/projections/stream", admin(s.adminStatusStream)...)
 	app.Post("/api/admin/projections/:name/rebuild", admin(s.rebuild)...)
 	app.Get("/api/admin/events", admin(s.replay)...)
 	app.Get("/api/admin/streams/:id", admin(s.stream)...)
+
+	app.Use("/admin", queries, s.console)
 }
