@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/supermock/engine/internal/testdb"
+)
+
+// browserNames are the Chrome builds the browser tests drive, looked up on PATH.
+var browserNames = []string{"chromium", "chromium-browser", "google-chrome", "headless-shell"}
+
+// page is one headless browser tab; on a failure of its test it leaves a screenshot
+// and the page's console log in the test's artifact folder.
+type page struct {
+	t    *testing.T
+	ctx  context.Context // the tab's; actions run under a bound of their own
+	base string
+
+	mu      sync.Mutex
+	console []string
+}
+
+func openBrowser(t *testing.T, base string) *page {
+	t.Helper()
+	var path string
+	for _, name := range browserNames {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		t.Skipf("no Chrome or Chromium on PATH (looked for %v): install Debian's chromium, as .ci/install-chromium does", browserNames)
+	}
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]), chromedp.ExecPath(path),
+		chromedp.WindowSize(390, 844), // a phone's screen
+		chromedp.Flag("lang", "en-US"))
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chrome's sandbox refuses to run as root
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(func() { cancelTab(); cancelAlloc() })
+	// The first run starts the browser, which lives as long as its context: no bound on it.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start %s: %v", path, err)
+	}
+	p := &page{t: t, ctx: ctx, base: base}
+	messages := chromedp.Console(ctx)
+	go func() {
+		for m, err := range messages {
+			if err != nil {
+				return
+			}
+			p.mu.Lock()
+			p.console = append(p.console, m.String())
+			p.mu.Unlock()
+		}
+	}()
+	t.Cleanup(p.keepEvidence)
+	return p
+}
+
+// keepEvidence saves what the page showed and logged when the test failed.
+func (p *page) keepEvidence() {
+	if !p.t.Failed() {
+		return
+	}
+	dir := p.t.ArtifactDir()
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
+	defer cancel()
+	if shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, "screenshot.png"), shot, 0o644)
+	}
+	p.mu.Lock()
+	log := strings.Join(p.console, "\n")
+	p.mu.Unlock()
+	_ = os.WriteFile(filepath.Join(dir, "console.log"), []byte(log+"\n"), 0o644)
+	p.t.Logf("the page's screenshot and console log are in %s (kept with go test -artifacts); its console:\n%s", dir, log)
+}
+
+// do runs browser actions, failing the test on an error; each run is bounded, for a
+// stuck test.
+func (p *page) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		p.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// eval is the value of a JavaScript expression.
+func eval[T any](p *page, expr string) T {
+	p.t.Helper()
+	ctx, cancel := context.WithTimeout(p.ctx, 2*time.Minute)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		p.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// until waits for a JavaScript expression to be true, polled in the page.
+func (p *page) until(what, expr string) {
+	p.t.Helper()
+	p.do(what, func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(0), chromedp.WithPollingInterval(50*time.Millisecond))(ctx, t)
+		return chromedp.Void{}, err
+	})
+}
+
+// devLogin logs in on the console's login page.
+func (p *page) devLogin(telegramID int64, username string) {
+	p.t.Helper()
+	p.do("log in as "+username,
+		chromedp.Navigate(p.base+"/admin"),
+		chromedp.WaitVisible(chromedp.CSS("#dev-login")),
+		chromedp.SendKeys(chromedp.CSS(`#dev-login input[name="telegram_id"]`), fmt.Sprint(telegramID)),
+		chromedp.SendKeys(chromedp.CSS(`#dev-login input[name="username"]`), username),
+		chromedp.Click(chromedp.CSS(`#dev-login button[type="submit"]`)))
+}
+
+type consoleRow struct {
+	Name string `json:"name"`
+	Lag  string `json:"lag"`
+}
+
+// An admin logs in, sees every consumer of the engine with its lag, rebuilds every
+// projection and watches the rebuild finish; a user who is not an admin is refused.
+func TestAdminConsoleInABrowser(t *testing.T) {
+	t.Parallel()
+	const adminID = 7301
+	s := startServe(t, map[string]string{"DATABASE_URL": testdb.NewDatabase(t), "ADMIN_TELEGRAM_IDS": fmt.Sprint(adminID),
+		"RATE_LIMIT_QUERY_MAX_REQUESTS": "1000000"}, "127.0.0.1")
+	p := openBrowser(t, s.base)
+
+	p.devLogin(7302, "plain")
+	p.do("the refusal", chromedp.WaitVisible(chromedp.CSS("#forbidden")), chromedp.Click(chromedp.CSS("#logout")),
+		chromedp.WaitVisible(chromedp.CSS("#dev-login")))
+
+	p.devLogin(adminID, "boss")
+	p.do("the console", chromedp.WaitVisible(chromedp.CSS("#consumers table")))
+	api := newClient(t, s.port)
+	token, _, err := api.login(adminID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var board struct {
+		Consumers []struct {
+			Name string `json:"name"`
+		} `json:"consumers"`
+	}
+	api.must(200, "GET", "/api/admin/consumers", token, nil, &board)
+	var want []string
+	for _, c := range board.Consumers {
+		want = append(want, c.Name)
+	}
+	rows := eval[[]consoleRow](p, `[...document.querySelectorAll("#consumers tr[data-consumer]")].map(r => ({name: r.dataset.consumer, lag: r.querySelector(".lag-events").textContent}))`)
+	var shown []string
+	for _, r := range rows {
+		shown = append(shown, r.Name)
+		if r.Lag == "" || strings.Trim(r.Lag, "0123456789,  ") != "" {
+			t.Errorf("%s shows the lag %q", r.Name, r.Lag)
+		}
+	}
+	if len(want) < 13 || !slices.Equal(shown, want) {
+		t.Fatalf("the console shows the consumers %v, the API lists %v", shown, want)
+	}
+
+	if rebuilt := eval[int](p, `document.querySelectorAll("#projections .result").length`); rebuilt != 0 {
+		t.Fatalf("%d projections show a rebuild before any", rebuilt)
+	}
+	p.do("rebuild all", chromedp.Click(chromedp.CSS("#rebuild-all")))
+	p.until("the rebuild finishes", `(() => {
+		const rows = [...document.querySelectorAll("#projections tr[data-projection]")];
+		return rows.length === 8 && rows.every(r => r.querySelector('.result[data-result="ok"]') && !r.querySelector("progress"));
+	})()`)
+	if notice := eval[string](p, `document.getElementById("notice").textContent`); notice != "Rebuild started" {
+		t.Errorf("the notice after the click: %q", notice)
+	}
+}
