@@ -175,10 +175,8 @@ func replayFilter(c *fiber.Ctx) (projections.ReplayFilter, string, error) {
 		return f, "", errBadCursor
 	}
 	for name, t := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
-		if raw := c.Query(name); raw != "" {
-			if *t, err = time.Parse(time.RFC3339Nano, raw); err != nil {
-				return f, "", invalidField(name, "must be an RFC 3339 time")
-			}
+		if *t, err = queryTime(c, name, time.Time{}); err != nil {
+			return f, "", err
 		}
 	}
 	f.Types, f.Streams = queryList(c, "type"), queryList(c, "stream")

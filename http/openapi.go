@@ -10,6 +10,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/supermock/engine/projections"
+	"github.com/supermock/engine/projections/notifier"
 )
 
 // access says who may call an operation.
@@ -93,6 +94,14 @@ var operations = []operation{
 		access: admin, response: rebuildResponse{}, status: 202, refusals: []int{404, 409}},
 	{method: "GET", path: "/api/admin/streams/:id", summary: "One stream's events in version order", access: admin,
 		response: streamResponse{}, refusals: []int{404}},
+	{method: "GET", path: "/api/admin/queue", summary: "Waiting entries by profession, language and role with the oldest wait, entries expiring within 2 h, matches per hour of the last days (1–31, default 7)",
+		access: admin, response: adminQueueResponse{}, query: []string{"days"}, refusals: []int{400}},
+	{method: "GET", path: "/api/admin/interviews", summary: "Interviews scheduled from from until until (RFC 3339; today UTC and a week by default) by status, and the no-shows of the 30 days before",
+		access: admin, response: projections.Schedule{}, query: []string{"from", "until"}, refusals: []int{400}},
+	{method: "GET", path: "/api/admin/notifications", summary: "Outbox messages of the statuses asked (failed and unknown by default) with Telegram's error, counted by kind",
+		access: admin, response: notifier.Deliveries{}, query: []string{"status"}, refusals: []int{400}},
+	{method: "GET", path: "/api/admin/users", summary: "Users by telegram_id or username, each with their profile and the streams about them",
+		access: admin, response: foundUsers{}, query: []string{"telegram_id", "username"}, refusals: []int{400}},
 }
 
 // widgetRequest documents the Login Widget's fields; the handler keeps any other

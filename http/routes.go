@@ -60,6 +60,10 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/api/admin/projections/:name/rebuild", admin(s.rebuild)...)
 	app.Get("/api/admin/events", admin(s.replay)...)
 	app.Get("/api/admin/streams/:id", admin(s.stream)...)
+	app.Get("/api/admin/queue", admin(s.adminQueue)...)
+	app.Get("/api/admin/interviews", admin(s.adminInterviews)...)
+	app.Get("/api/admin/notifications", admin(s.adminNotifications)...)
+	app.Get("/api/admin/users", admin(s.adminUsers)...)
 
 	app.Use("/admin", queries, s.console)
 }
