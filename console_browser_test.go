@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/internal/testdb"
 )
@@ -139,12 +145,15 @@ type consoleRow struct {
 }
 
 // An admin logs in, sees every consumer of the engine with its lag, rebuilds every
-// projection and watches the rebuild finish; a user who is not an admin is refused.
+// projection and watches the rebuild finish, finds a demo user by username and opens
+// one of their events, and downloads a CSV replay; a user who is not an admin is
+// refused.
 func TestAdminConsoleInABrowser(t *testing.T) {
 	t.Parallel()
 	const adminID = 7301
-	s := startServe(t, map[string]string{"DATABASE_URL": testdb.NewDatabase(t), "ADMIN_TELEGRAM_IDS": fmt.Sprint(adminID),
-		"RATE_LIMIT_QUERY_MAX_REQUESTS": "1000000"}, "127.0.0.1")
+	vars := map[string]string{"DATABASE_URL": testdb.NewDatabase(t), "ADMIN_TELEGRAM_IDS": fmt.Sprint(adminID),
+		"RATE_LIMIT_QUERY_MAX_REQUESTS": "1000000"}
+	s := startServe(t, vars, "127.0.0.1")
 	p := openBrowser(t, s.base)
 
 	p.devLogin(7302, "plain")
@@ -191,4 +200,85 @@ func TestAdminConsoleInABrowser(t *testing.T) {
 	if notice := eval[string](p, `document.getElementById("notice").textContent`); notice != "Rebuild started" {
 		t.Errorf("the notice after the click: %q", notice)
 	}
+
+	// A demo history: the admin finds one of its users by username and opens an event.
+	if err := run(context.Background(), []string{"demo", "--users", "12", "--days", "2"}, env(vars), io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	pool, err := pgxpool.New(context.Background(), vars["DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	var username, userID string
+	testdb.Eventually(t, 2*time.Minute, func() bool {
+		err := pool.QueryRow(context.Background(), `SELECT username, user_id::text FROM users
+			WHERE username LIKE '%\_%' ORDER BY registered_at, user_id LIMIT 1`).Scan(&username, &userID)
+		return err == nil
+	})
+	p.do("find "+username,
+		chromedp.Click(chromedp.CSS(`#nav a[data-page="find"]`)),
+		chromedp.SendKeys(chromedp.CSS("#find-user"), "@"+username),
+		chromedp.Click(chromedp.CSS(`#find-user-form button[type="submit"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`.profile[data-user="`+userID+`"]`)),
+		chromedp.Click(chromedp.CSS(`.profile button[data-stream="user-`+userID+`"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#find-result tr[data-event] details.payload summary`)),
+		chromedp.Click(chromedp.CSS(`#find-result tr[data-event] details.payload summary`)),
+		chromedp.WaitVisible(chromedp.CSS(`#find-result tr[data-event] details.payload pre`)))
+	var registered struct {
+		UserID   string `json:"user_id"`
+		Username string `json:"username"`
+	}
+	if raw := eval[string](p, `document.querySelector("#find-result tr[data-event] details.payload pre").textContent`); json.Unmarshal([]byte(raw), &registered) != nil ||
+		registered.UserID != userID {
+		t.Errorf("the user's first event shows the payload %q", raw)
+	}
+
+	// The replay of the user's stream as CSV, downloaded by the browser.
+	downloads := t.TempDir()
+	waitDownload, cancel := context.WithTimeout(p.ctx, 2*time.Minute)
+	defer cancel()
+	progress := chromedp.Events(waitDownload, browser.DownloadProgress)
+	p.do("download a CSV replay",
+		chromedp.Click(chromedp.CSS(`#nav a[data-page="replay"]`)),
+		chromedp.SendKeys(chromedp.CSS("#replay-stream"), "user-"+userID),
+		chromedp.SetValue(chromedp.CSS("#replay-format"), "csv"),
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error { // as a user's choice does
+			_, err := chromedp.Evaluate[bool](`document.getElementById("replay-format").dispatchEvent(new Event("change", {bubbles: true}))`)(ctx, t)
+			return err
+		}),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+				Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: ptr(true)})
+			return err
+		}),
+		chromedp.Click(chromedp.CSS("#replay-download")))
+	var file string
+	for ev, err := range progress {
+		if err != nil {
+			t.Fatalf("download: %v", err)
+		}
+		if ev.State == browser.DownloadProgressStateCompleted {
+			file = filepath.Join(downloads, ev.GUID)
+			break
+		}
+		if ev.State == browser.DownloadProgressStateCanceled {
+			t.Fatal("the download was cancelled")
+		}
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, err := csv.NewReader(bytes.NewReader(raw)).ReadAll()
+	if err != nil || len(records) < 3 || records[0][0] != "position" {
+		t.Fatalf("the downloaded CSV (%v):\n%s", err, raw)
+	}
+	for _, r := range records[1:] {
+		if r[2] != "user-"+userID {
+			t.Errorf("a line of another stream: %v", r)
+		}
+	}
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -26,7 +26,7 @@ var consoleFiles embed.FS
 
 // consolePages are the console's pages in the order of its menu; each has a script
 // console/<page>.js.
-var consolePages = []string{"consumers"}
+var consolePages = []string{"consumers", "queue", "interviews", "notifications", "find", "replay"}
 
 // consoleLanguages are the languages of the labels; the first is the default.
 var consoleLanguages = []string{"en", "ru"}

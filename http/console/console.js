@@ -18,6 +18,18 @@ const admin = (() => {
   const num = (n) => numbers.format(n ?? 0);
   const time = (iso) => (iso ? times.format(new Date(iso)) : t("never"));
 
+  // ago is how long since iso, in days, hours and minutes.
+  function ago(iso) {
+    let m = Math.max(0, Math.round((Date.now() - new Date(iso)) / 60000));
+    const d = Math.floor(m / 1440), h = Math.floor((m % 1440) / 60);
+    m %= 60;
+    return [d && t("unit.days", { n: d }), h && t("unit.hours", { n: h }), (m || (!d && !h)) && t("unit.minutes", { n: m })]
+      .filter(Boolean).join(" ");
+  }
+
+  // fromLocal turns a datetime-local input's value into RFC 3339 (UTC); "" stays "".
+  const fromLocal = (v) => (v ? new Date(v).toISOString() : "");
+
   // el builds an element: attrs are properties (on… are listeners, data-… and aria-…
   // attributes); children are nodes or text, never HTML.
   function el(tag, attrs, ...children) {
@@ -65,6 +77,58 @@ const admin = (() => {
     try { data = text ? JSON.parse(text) : null; } catch { data = null; }
     if (!resp.ok) throw new APIError(resp.status, data);
     return data;
+  }
+
+  // section is a heading and a box that load fills with what fetch gives, or the error.
+  function section(titleKey, ...extra) {
+    const box = el("div", { className: "box" });
+    const node = el("section", {}, el("h2", {}, t(titleKey)), ...extra, box);
+    return { node, box };
+  }
+
+  async function load(box, fetchAndRender) {
+    box.replaceChildren(el("p", { className: "muted" }, t("loading")));
+    try {
+      box.replaceChildren(...[await fetchAndRender()].flat().filter((n) => n !== null && n !== undefined && n !== false));
+    } catch (err) {
+      box.replaceChildren(el("p", { className: "error" }, err.message));
+    }
+  }
+
+  // more says how many of total a cut list shows.
+  const more = (shown, total) => (total > shown ? el("p", { className: "muted" }, t("list.cut", { shown: num(shown), total: num(total) })) : null);
+
+  // ndjson reads the first cap lines of an NDJSON answer, then lets the rest go; more
+  // says whether there were more.
+  async function ndjson(path, cap) {
+    const stop = new AbortController();
+    const resp = await fetch(path, { credentials: "same-origin", signal: stop.signal });
+    if (!resp.ok) {
+      let body = null;
+      try { body = await resp.json(); } catch { body = null; }
+      throw new APIError(resp.status, body);
+    }
+    const reader = resp.body.pipeThrough(new TextDecoderStream()).getReader();
+    const lines = [];
+    let rest = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return { lines, more: false };
+      rest += value;
+      let end;
+      while ((end = rest.indexOf("\n")) >= 0) {
+        const line = rest.slice(0, end);
+        rest = rest.slice(end + 1);
+        if (!line) continue;
+        const v = JSON.parse(line);
+        if (v.error) throw new APIError(200, v);
+        if (lines.length === cap) {
+          stop.abort();
+          return { lines, more: true };
+        }
+        lines.push(v);
+      }
+    }
   }
 
   const pages = {};
@@ -129,5 +193,5 @@ const admin = (() => {
   }
 
   document.addEventListener("DOMContentLoaded", start);
-  return { t, num, time, el, table, api, register };
+  return { t, num, time, ago, fromLocal, el, table, section, load, more, api, ndjson, register };
 })();
