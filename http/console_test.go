@@ -186,7 +186,13 @@ func TestAdminStatusStreamPushesARebuild(t *testing.T) {
 			}
 		}
 		if finished == len(s.Projections) {
-			return
+			break
 		}
+	}
+	// An open stream does not hold the server's shutdown up: it ends with it.
+	if err := e.app.ShutdownWithTimeout(time.Minute); err != nil {
+		t.Fatalf("shutdown with a status stream open: %v", err)
+	}
+	for events.Scan() {
 	}
 }
