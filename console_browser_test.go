@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/supermock/engine/http/auth"
 	"github.com/supermock/engine/internal/testdb"
 )
 
@@ -144,15 +146,17 @@ type consoleRow struct {
 	Lag  string `json:"lag"`
 }
 
-// An admin logs in, sees every consumer of the engine with its lag, rebuilds every
+// An admin logs in (back from the Telegram Login Widget), sees every consumer of the engine with its lag, rebuilds every
 // projection and watches the rebuild finish, finds a demo user by username and opens
 // one of their events, and downloads a CSV replay; a user who is not an admin is
 // refused.
 func TestAdminConsoleInABrowser(t *testing.T) {
 	t.Parallel()
 	const adminID = 7301
+	tg := newFakeTelegram(t)
 	vars := map[string]string{"DATABASE_URL": testdb.NewDatabase(t), "ADMIN_TELEGRAM_IDS": fmt.Sprint(adminID),
-		"RATE_LIMIT_QUERY_MAX_REQUESTS": "1000000"}
+		"RATE_LIMIT_QUERY_MAX_REQUESTS": "1000000", "TELEGRAM_TOKEN": fakeToken, "TELEGRAM_API_URL": tg.srv.URL,
+		"BOT_USERNAME": "supermock_test_bot"}
 	s := startServe(t, vars, "127.0.0.1")
 	p := openBrowser(t, s.base)
 
@@ -160,8 +164,18 @@ func TestAdminConsoleInABrowser(t *testing.T) {
 	p.do("the refusal", chromedp.WaitVisible(chromedp.CSS("#forbidden")), chromedp.Click(chromedp.CSS("#logout")),
 		chromedp.WaitVisible(chromedp.CSS("#dev-login")))
 
-	p.devLogin(adminID, "boss")
-	p.do("the console", chromedp.WaitVisible(chromedp.CSS("#consumers table")))
+	// The admin comes back from Telegram's Login Widget with its signed fields.
+	fields := map[string]string{"id": fmt.Sprint(adminID), "first_name": "Boss", "username": "boss",
+		"auth_date": fmt.Sprint(time.Now().Unix())}
+	query := url.Values{"hash": {auth.SignWidget(fields, fakeToken)}}
+	for k, v := range fields {
+		query.Set(k, v)
+	}
+	p.do("log in through the widget", chromedp.Navigate(s.base+"/admin?"+query.Encode()),
+		chromedp.WaitVisible(chromedp.CSS("#consumers table")))
+	if where := eval[string](p, `location.href`); where != s.base+"/admin" {
+		t.Errorf("after the login the address is %s: the signed fields stay in the history", where)
+	}
 	api := newClient(t, s.port)
 	token, _, err := api.login(adminID)
 	if err != nil {
