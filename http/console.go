@@ -76,14 +76,14 @@ func (s *server) console(c *fiber.Ctx) error {
 	}
 	switch p := c.Path(); {
 	case p == "/admin" || p == "/admin/":
-		return s.consolePage(c)
+		return s.consoleHTML(c)
 	case strings.HasPrefix(p, "/admin/assets/"):
 		return consoleAsset(c, strings.TrimPrefix(p, "/admin/assets/"))
 	}
 	return c.Next()
 }
 
-func (s *server) consolePage(c *fiber.Ctx) error {
+func (s *server) consoleHTML(c *fiber.Ctx) error {
 	lang := pickLanguage(c.Get(fiber.HeaderAcceptLanguage), consoleLanguages)
 	page := consolePage{State: "console", Lang: lang, Labels: consoleLabels()[lang], Pages: consolePages}
 	status := fiber.StatusOK
