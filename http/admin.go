@@ -2,6 +2,7 @@ package http
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net"
@@ -35,6 +36,16 @@ type rebuildProgress struct {
 	UpdatedAt *jsontime.Time `json:"updated_at"`
 }
 
+// lastRebuild is how the projection's last rebuild ended: error is empty when it
+// switched its tables in.
+type lastRebuild struct {
+	StartedAt  jsontime.Time `json:"started_at"`
+	FinishedAt jsontime.Time `json:"finished_at"`
+	Seconds    float64       `json:"duration_seconds"`
+	Events     int64         `json:"events"`
+	Error      string        `json:"error,omitempty"`
+}
+
 type projectionStatus struct {
 	Name          string           `json:"name"`
 	Position      string           `json:"position"`
@@ -47,6 +58,7 @@ type projectionStatus struct {
 	LastError     string           `json:"last_error,omitempty"`
 	ErrorPosition string           `json:"error_position,omitempty"`
 	Rebuild       *rebuildProgress `json:"rebuild"`
+	LastRebuild   *lastRebuild     `json:"last_rebuild"`
 }
 
 type projectionsResponse struct {
@@ -97,9 +109,18 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	statuses, err := projections.Statuses(c.UserContext(), s.Pool, projections.All())
+	out, err := s.readProjectionStatuses(c.UserContext())
 	if err != nil {
 		return err
+	}
+	list, next := pageByName(out, func(p projectionStatus) string { return p.Name }, page)
+	return c.JSON(projectionsResponse{Projections: list, Next: next})
+}
+
+func (s *server) readProjectionStatuses(ctx context.Context) ([]projectionStatus, error) {
+	statuses, err := projections.Statuses(ctx, s.Pool, projections.All())
+	if err != nil {
+		return nil, err
 	}
 	out := make([]projectionStatus, len(statuses))
 	for i, st := range statuses {
@@ -110,9 +131,12 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 			out[i].Rebuild = &rebuildProgress{Running: r.Running, Position: r.Position, Done: r.Done, Total: r.Total,
 				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: jsontime.OrNil(r.StartedAt), UpdatedAt: jsontime.OrNil(r.UpdatedAt)}
 		}
+		if r := st.LastRebuild; r != nil {
+			out[i].LastRebuild = &lastRebuild{StartedAt: jsontime.Of(r.StartedAt), FinishedAt: jsontime.Of(r.FinishedAt),
+				Seconds: r.FinishedAt.Sub(r.StartedAt).Seconds(), Events: r.Events, Error: r.Error}
+		}
 	}
-	list, next := pageByName(out, func(p projectionStatus) string { return p.Name }, page)
-	return c.JSON(projectionsResponse{Projections: list, Next: next})
+	return out, nil
 }
 
 // replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by
@@ -177,10 +201,8 @@ func replayFilter(c *fiber.Ctx) (projections.ReplayFilter, string, error) {
 		return f, "", errBadCursor
 	}
 	for name, t := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
-		if raw := c.Query(name); raw != "" {
-			if *t, err = time.Parse(time.RFC3339Nano, raw); err != nil {
-				return f, "", invalidField(name, "must be an RFC 3339 time")
-			}
+		if *t, err = queryTime(c, name, time.Time{}); err != nil {
+			return f, "", err
 		}
 	}
 	f.Types, f.Streams = queryList(c, "type"), queryList(c, "stream")

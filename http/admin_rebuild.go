@@ -21,20 +21,28 @@ type rebuildResponse struct {
 	Total      int64  `json:"total"`
 }
 
-// rebuild rebuilds one projection from position zero in the background, reads going on
-// meanwhile: 202 once it runs (200 when it is done by then), 409 rebuild-running when
-// one already runs anywhere, 404 projection-not-found. Progress goes to
+// rebuildAll names every projection in the rebuild route: they are rebuilt together,
+// reading the log once.
+const rebuildAll = "all"
+
+// rebuild rebuilds one projection (or all) from position zero in the background, reads
+// going on meanwhile: 202 once it runs (200 when it is done by then), 409
+// rebuild-running when one already runs anywhere, 404 projection-not-found. Progress goes to
 // projection_rebuilds and the log; the rebuild stops with the server and a later one
 // starts over.
 func (s *server) rebuild(c *fiber.Ctx) error {
-	ps, err := projections.Select(c.Params("name"))
+	name := c.Params("name")
+	var names []string
+	if name != rebuildAll {
+		names = append(names, name)
+	}
+	ps, err := projections.Select(names...)
 	if errors.Is(err, projections.ErrUnknownProjection) {
 		return newError(fiber.StatusNotFound, "projection-not-found", err.Error())
 	}
 	if err != nil {
 		return err
 	}
-	name := ps[0].Name()
 	progress := make(chan projections.Progress, 1)
 	result := make(chan error, 1)
 	log := s.logger(c).With("projection", name)

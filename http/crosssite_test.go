@@ -111,6 +111,8 @@ func TestCookieStateChangesNeedJSONOrTheFrontendsOrigin(t *testing.T) {
 	// The web app itself: JSON, or any of FRONTEND_URL's origins, even bodyless.
 	wantStatus(t, b.do("DELETE", "/api/queue/"+joined.ID, nil, "Origin", second), 200)
 	wantStatus(t, b.do("POST", cancel, []byte(`{"reason":"ill"}`), "Content-Type", "application/json; charset=utf-8"), 200)
+	// A page the engine serves (the admin console) sends the engine's own Origin.
+	wantStatus(t, b.do("POST", "/api/auth/logout", nil, "Origin", e.base), 204)
 
 	// Both origins pass CORS, with the cookie.
 	for _, origin := range []string{frontend, second} {

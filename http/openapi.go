@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/supermock/engine/projections"
+	"github.com/supermock/engine/projections/notifier"
 )
 
 // access says who may call an operation.
@@ -97,10 +98,20 @@ var operations = []operation{
 		access: admin, response: consumersResponse{}, query: []string{"limit", "after"}, refusals: []int{400}},
 	{method: "GET", path: "/api/admin/events", id: "replayEvents", summary: "Replay the log as NDJSON (or format=csv), filtered, in log order; a stream, not a page: resume with after, the position of the last line",
 		access: admin, query: []string{"after", "since", "until", "type", "stream", "format"}, contentType: "application/x-ndjson", refusals: []int{400}},
-	{method: "POST", path: "/api/admin/projections/:name/rebuild", id: "rebuildProjection", summary: "Rebuild a projection from position zero in the background (202; 200 if already done); reads go on",
+	{method: "POST", path: "/api/admin/projections/:name/rebuild", id: "rebuildProjection", summary: "Rebuild a projection (name all: every one, reading the log once) from position zero in the background (202; 200 if already done); reads go on",
 		access: admin, response: rebuildResponse{}, status: 202, also: []int{200}, refusals: []int{404, 409}},
 	{method: "GET", path: "/api/admin/streams/:id", id: "getStream", summary: "A page of one stream's events in version order", access: admin,
 		response: streamResponse{}, query: []string{"limit", "after"}, refusals: []int{400, 404}},
+	{method: "GET", path: "/api/admin/projections/stream", id: "streamProjectionStatus", summary: "Server-Sent Events: a \"status\" event with the consumers and the projections (as the two list routes give them, with any rebuild's progress) at once and whenever it changes",
+		access: admin, contentType: "text/event-stream"},
+	{method: "GET", path: "/api/admin/queue", id: "getAdminQueue", summary: "Waiting entries by profession, language and role with the oldest wait, entries expiring within 2 h, matches per hour of the last days (1–31, default 7)",
+		access: admin, response: adminQueueResponse{}, query: []string{"days"}, refusals: []int{400}},
+	{method: "GET", path: "/api/admin/interviews", id: "getAdminInterviews", summary: "Interviews scheduled from from until until (today UTC and a week by default) by status, and the no-shows of the 30 days before",
+		access: admin, response: projections.Schedule{}, query: []string{"from", "until"}, refusals: []int{400}},
+	{method: "GET", path: "/api/admin/notifications", id: "listFailedDeliveries", summary: "Outbox messages of the delivery statuses asked (failed and unknown by default) with Telegram's error, counted by kind",
+		access: admin, response: notifier.Deliveries{}, query: []string{"delivery"}, refusals: []int{400}},
+	{method: "GET", path: "/api/admin/users", id: "findUsers", summary: "Users by telegram_id or username, each with their profile and the streams about them",
+		access: admin, response: foundUsers{}, query: []string{"telegram_id", "username"}, refusals: []int{400}},
 }
 
 // queryParams describe the query parameters by name; a name means the same on every
@@ -116,10 +127,16 @@ var queryParams = map[string]map[string]any{
 	"language":   {"description": "only this ISO 639-1 language (the form's by default on slots)", "schema": map[string]any{"$ref": "#/components/schemas/Language"}},
 	"role":       {"description": "the role I would take (my preferred one by default)", "schema": map[string]any{"$ref": "#/components/schemas/InterviewRole"}},
 	"since":      {"description": "events that occurred at or after this time", "schema": map[string]any{"type": "string", "format": "date-time"}},
-	"until":      {"description": "events that occurred before this time", "schema": map[string]any{"type": "string", "format": "date-time"}},
-	"type":       {"description": "event types, repeatable or comma-separated", "schema": map[string]any{"type": "string"}, "example": "QueueJoined,MatchMade"},
-	"stream":     {"description": "stream ids, repeatable or comma-separated", "schema": map[string]any{"type": "string"}},
-	"format":     {"description": "ndjson (the default) or csv", "schema": map[string]any{"type": "string", "enum": []string{"ndjson", "csv"}}},
+	"until":      {"description": "before this time (events: occurred; interviews: scheduled)", "schema": map[string]any{"type": "string", "format": "date-time"}},
+	"from":       {"description": "interviews scheduled at or after this time", "schema": map[string]any{"type": "string", "format": "date-time"}},
+	"days":       {"description": "days of matches to count, back from now", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 31, "default": 7}},
+	"delivery": {"description": "delivery statuses, repeatable or comma-separated", "schema": map[string]any{"type": "string"},
+		"example": "failed,unknown"},
+	"telegram_id": {"description": "a Telegram user id", "schema": map[string]any{"type": "integer", "minimum": 1}},
+	"username":    {"description": "a Telegram username, with or without @, any case", "schema": map[string]any{"type": "string"}},
+	"type":        {"description": "event types, repeatable or comma-separated", "schema": map[string]any{"type": "string"}, "example": "QueueJoined,MatchMade"},
+	"stream":      {"description": "stream ids, repeatable or comma-separated", "schema": map[string]any{"type": "string"}},
+	"format":      {"description": "ndjson (the default) or csv", "schema": map[string]any{"type": "string", "enum": []string{"ndjson", "csv"}}},
 }
 
 // requestExamples are what a client sends, shown beside each request body.

@@ -58,7 +58,14 @@ func (s *server) routes(app *fiber.App) {
 	admin := func(h fiber.Handler) []fiber.Handler { return []fiber.Handler{authn, queries, s.requireAdmin, h} }
 	app.Get("/api/admin/projections", admin(s.projectionStatuses)...)
 	app.Get("/api/admin/consumers", admin(s.consumers)...)
+	app.Get("/api/admin/projections/stream", admin(s.adminStatusStream)...)
 	app.Post("/api/admin/projections/:name/rebuild", admin(s.rebuild)...)
 	app.Get("/api/admin/events", admin(s.replay)...)
 	app.Get("/api/admin/streams/:id", admin(s.stream)...)
+	app.Get("/api/admin/queue", admin(s.adminQueue)...)
+	app.Get("/api/admin/interviews", admin(s.adminInterviews)...)
+	app.Get("/api/admin/notifications", admin(s.adminNotifications)...)
+	app.Get("/api/admin/users", admin(s.adminUsers)...)
+
+	app.Use("/admin", queries, s.console)
 }

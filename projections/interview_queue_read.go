@@ -140,3 +140,74 @@ func slots(ctx context.Context, db DB, q SlotsQuery) ([]Slot, error) {
 	})
 	return nonNil(list), err
 }
+
+// WaitingGroup counts the waiting entries of one profession, language and role, with
+// when the oldest of them joined.
+type WaitingGroup struct {
+	Profession     string        `json:"profession"`
+	Language       string        `json:"language"`
+	Role           string        `json:"role"`
+	Waiting        int           `json:"waiting"`
+	OldestJoinedAt jsontime.Time `json:"oldest_joined_at"`
+}
+
+// ExpiringEntry is a waiting entry whose window can no longer hold an interview from
+// ExpiresAt on.
+type ExpiringEntry struct {
+	Entry
+	UserID    string        `json:"user_id"`
+	Username  string        `json:"username"`
+	ExpiresAt jsontime.Time `json:"expires_at"`
+}
+
+// WaitingQuery asks, at Now, for the waiting entries and the ones that expire (an
+// interview of Duration no longer fits) within Within, at most Limit of those.
+type WaitingQuery struct {
+	Now              time.Time
+	Duration, Within time.Duration
+	Limit            int
+}
+
+// Waiting is the queue as an operator sees it.
+type Waiting struct {
+	Groups        []WaitingGroup  `json:"groups"`
+	Expiring      []ExpiringEntry `json:"expiring"`
+	ExpiringTotal int             `json:"expiring_total"` // Expiring holds the first Limit of them
+}
+
+// WaitingOf reads the waiting entries by profession, language and role, and those
+// about to expire, soonest first.
+var WaitingOf = reading(waiting, InterviewQueue, Users)
+
+func waiting(ctx context.Context, db DB, q WaitingQuery) (Waiting, error) {
+	var out Waiting
+	rows, err := db.Query(ctx, `SELECT profession, language, role, count(*)::int, min(joined_at)
+		FROM interview_queue WHERE status = 'waiting'
+		GROUP BY profession, language, role ORDER BY count(*) DESC, profession, language, role`)
+	if err != nil {
+		return out, err
+	}
+	if out.Groups, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (WaitingGroup, error) {
+		var g WaitingGroup
+		err := r.Scan(&g.Profession, &g.Language, &g.Role, &g.Waiting, &g.OldestJoinedAt)
+		return g, err
+	}); err != nil {
+		return out, err
+	}
+	rows, err = db.Query(ctx, `SELECT q.entry_id::text, q.role, q.profession, q.language, q.window_start, q.window_end,
+			q.status, q.interview_id, q.joined_at, q.user_id::text, coalesce(u.username, ''),
+			q.window_end - $2::interval, count(*) OVER ()::int
+		FROM interview_queue q LEFT JOIN users u ON u.user_id = q.user_id
+		WHERE q.status = 'waiting' AND q.window_end - $2::interval <= $1::timestamptz + $3::interval
+		ORDER BY q.window_end, q.entry_id LIMIT $4`, q.Now.UTC(), q.Duration, q.Within, q.Limit)
+	if err != nil {
+		return out, err
+	}
+	out.Expiring, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExpiringEntry, error) {
+		var e ExpiringEntry
+		err := r.Scan(&e.ID, &e.Role, &e.Profession, &e.Language, &e.WindowStart, &e.WindowEnd, &e.Status,
+			&e.InterviewID, &e.JoinedAt, &e.UserID, &e.Username, &e.ExpiresAt, &out.ExpiringTotal)
+		return e, err
+	})
+	return out, err
+}

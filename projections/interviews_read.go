@@ -118,3 +118,125 @@ func scanInterview(r pgx.CollectableRow) (Interview, error) {
 		&iv.AbsentUserID, &iv.Feedback)
 	return iv, err
 }
+
+// HourCount is how many matches were made in the hour from Hour.
+type HourCount struct {
+	Hour    jsontime.Time `json:"hour"`
+	Matches int           `json:"matches"`
+}
+
+// HoursQuery asks for the UTC hours from From (truncated to the hour) until Until.
+type HoursQuery struct{ From, Until time.Time }
+
+// MatchesPerHour counts the interviews matched in each hour, empty hours included.
+var MatchesPerHour = reading(matchesPerHour, Interviews)
+
+func matchesPerHour(ctx context.Context, db DB, q HoursQuery) ([]HourCount, error) {
+	rows, err := db.Query(ctx, `SELECT h, count(i.interview_id)::int
+		FROM generate_series(date_trunc('hour', $1::timestamptz), $2::timestamptz, interval '1 hour') AS h
+		LEFT JOIN interviews i ON i.matched_at >= h AND i.matched_at < h + interval '1 hour'
+		GROUP BY h ORDER BY h`, q.From.UTC(), q.Until.UTC())
+	if err != nil {
+		return nil, err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (HourCount, error) {
+		var c HourCount
+		err := r.Scan(&c.Hour, &c.Matches)
+		return c, err
+	})
+	return nonNil(list), err
+}
+
+// ScheduledInterview is an interview as an operator sees it: both participants.
+type ScheduledInterview struct {
+	ID           string        `json:"id"`
+	Candidate    Partner       `json:"candidate"`
+	Interviewer  Partner       `json:"interviewer"`
+	Profession   string        `json:"profession"`
+	Language     string        `json:"language"`
+	ScheduledAt  jsontime.Time `json:"scheduled_at"`
+	Status       string        `json:"status"`
+	AbsentUserID *uuid.UUID    `json:"absent_user_id"`
+}
+
+// StatusCount counts interviews of one status.
+type StatusCount struct {
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}
+
+// ScheduleQuery asks for the interviews scheduled from From until Until, at most Limit
+// of them, and the no-shows scheduled since NoShowsSince, at most Limit.
+type ScheduleQuery struct {
+	From, Until, NoShowsSince time.Time
+	Limit                     int
+}
+
+// Schedule is the interviews of a period by status, and the recent no-shows.
+type Schedule struct {
+	ByStatus   []StatusCount        `json:"by_status"`
+	Interviews []ScheduledInterview `json:"interviews"` // the first Limit, soonest first
+	Total      int                  `json:"total"`
+	NoShows    []ScheduledInterview `json:"no_shows"` // latest first
+}
+
+// ScheduleOf reads the interviews of a period and the recent no-shows.
+var ScheduleOf = reading(schedule, Interviews, Users)
+
+const scheduledSelect = `SELECT i.interview_id::text, i.candidate_id::text, coalesce(c.username, ''),
+		coalesce(c.first_name, ''), i.interviewer_id::text, coalesce(v.username, ''), coalesce(v.first_name, ''),
+		i.profession, i.language, i.scheduled_at, i.status, i.absent_user_id
+	FROM interviews i
+	LEFT JOIN users c ON c.user_id = i.candidate_id
+	LEFT JOIN users v ON v.user_id = i.interviewer_id`
+
+func scanScheduled(r pgx.CollectableRow) (ScheduledInterview, error) {
+	var iv ScheduledInterview
+	err := r.Scan(&iv.ID, &iv.Candidate.ID, &iv.Candidate.Username, &iv.Candidate.FirstName, &iv.Interviewer.ID,
+		&iv.Interviewer.Username, &iv.Interviewer.FirstName, &iv.Profession, &iv.Language, &iv.ScheduledAt,
+		&iv.Status, &iv.AbsentUserID)
+	return iv, err
+}
+
+func schedule(ctx context.Context, db DB, q ScheduleQuery) (Schedule, error) {
+	var out Schedule
+	rows, err := db.Query(ctx, `SELECT status, count(*)::int FROM interviews
+		WHERE scheduled_at >= $1 AND scheduled_at < $2 GROUP BY status ORDER BY status`, q.From, q.Until)
+	if err != nil {
+		return out, err
+	}
+	if out.ByStatus, err = pgx.CollectRows(rows, pgx.RowToStructByPos[StatusCount]); err != nil {
+		return out, err
+	}
+	for _, c := range out.ByStatus {
+		out.Total += c.Count
+	}
+	rows, err = db.Query(ctx, scheduledSelect+` WHERE i.scheduled_at >= $1 AND i.scheduled_at < $2
+		ORDER BY i.scheduled_at, i.interview_id LIMIT $3`, q.From, q.Until, q.Limit)
+	if err != nil {
+		return out, err
+	}
+	if out.Interviews, err = pgx.CollectRows(rows, scanScheduled); err != nil {
+		return out, err
+	}
+	rows, err = db.Query(ctx, scheduledSelect+` WHERE i.status = 'no_show' AND i.scheduled_at >= $1
+		ORDER BY i.scheduled_at DESC, i.interview_id LIMIT $2`, q.NoShowsSince, q.Limit)
+	if err != nil {
+		return out, err
+	}
+	out.NoShows, err = pgx.CollectRows(rows, scanScheduled)
+	return out, err
+}
+
+// InterviewIDsOf reads the ids of every interview a user is in, latest first.
+var InterviewIDsOf = reading(interviewIDsOf, Interviews)
+
+func interviewIDsOf(ctx context.Context, db DB, userID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, `SELECT interview_id FROM interviews WHERE candidate_id = $1 OR interviewer_id = $1
+		ORDER BY scheduled_at DESC, interview_id`, userID)
+	if err != nil {
+		return nil, err
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return nonNil(list), err
+}

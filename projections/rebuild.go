@@ -79,19 +79,29 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 		return err
 	}
 	defer release()
-	s, err := loadSchema(ctx, pool, ps)
+	rb := &rebuild{pool: pool, store: store, cfg: cfg, started: time.Now()}
+	for _, p := range ps {
+		rb.builders = append(rb.builders, &builder{p: p})
+		rb.names = append(rb.names, p.Name())
+	}
+	err = rb.run(ctx, ps)
+	rb.record(ctx, err)
+	return err
+}
+
+func (rb *rebuild) run(ctx context.Context, ps []Projection) error {
+	s, err := loadSchema(ctx, rb.pool, ps)
 	if err != nil {
 		return err
 	}
-	if err := createShadows(ctx, pool, ps); err != nil {
+	if err := createShadows(ctx, rb.pool, ps); err != nil {
 		return err
 	}
-	rb := &rebuild{pool: pool, store: store, schema: s, cfg: cfg, started: time.Now()}
-	for _, p := range ps {
-		rb.builders = append(rb.builders, &builder{p: p, schema: s})
-		rb.names = append(rb.names, p.Name())
+	rb.schema = s
+	for _, b := range rb.builders {
+		b.schema = s
 	}
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM watermill_events
+	if err := rb.pool.QueryRow(ctx, `SELECT count(*) FROM watermill_events
 		WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`).Scan(&rb.total); err != nil {
 		return fmt.Errorf("count the log: %w", err)
 	}
@@ -107,6 +117,30 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 	}
 	rb.report("done")
 	return nil
+}
+
+// record keeps how the rebuild ended, for each of its projections, once its progress
+// row is gone: a rebuild that was stopped or failed is recorded too, with its error.
+func (rb *rebuild) record(ctx context.Context, failure error) {
+	var msg *string
+	if failure != nil {
+		m := failure.Error()
+		msg = &m
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	b := &pgx.Batch{}
+	rb.mu.Lock()
+	for _, bd := range rb.builders {
+		b.Queue(`INSERT INTO projection_rebuild_results (name, started_at, finished_at, events_done, error)
+			VALUES ($1, $2, clock_timestamp(), $3, $4)
+			ON CONFLICT (name) DO UPDATE SET started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+				events_done = EXCLUDED.events_done, error = EXCLUDED.error`, bd.p.Name(), rb.started, bd.shown, msg)
+	}
+	rb.mu.Unlock()
+	if err := rb.pool.SendBatch(ctx, b).Close(); err != nil {
+		rb.cfg.Logger.Error("record the rebuild's result", "projections", rb.names, "err", err)
+	}
 }
 
 // lockRebuilds takes a session advisory lock per projection on one connection, which

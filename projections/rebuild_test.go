@@ -206,6 +206,8 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 	}
 	if statuses, err := Statuses(context.Background(), e.pool, All()); err != nil || statuses[0].Rebuild == nil || statuses[0].Rebuild.Running {
 		t.Errorf("status after a killed rebuild should show its leftovers, not running: %v %+v", err, statuses[0].Rebuild)
+	} else if last := statuses[0].LastRebuild; last == nil || last.Error != context.Canceled.Error() || last.Events == 0 || last.FinishedAt.Before(last.StartedAt) {
+		t.Errorf("the killed rebuild's result: %+v", last)
 	}
 
 	if err := e.rebuild(t, context.Background(), RebuildConfig{PageSize: 200}); err != nil {
@@ -214,6 +216,8 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 	sameRows(t, "tables rebuilt after a killed rebuild", before, dumpAll(t, e))
 	if statuses, err := Statuses(context.Background(), e.pool, All()); err != nil || statuses[0].Rebuild != nil || statuses[0].RebuiltAt.IsZero() {
 		t.Errorf("status after a completed rebuild: %v %+v", err, statuses[0])
+	} else if last := statuses[0].LastRebuild; last == nil || last.Error != "" || last.Events < killedAt.Total || last.FinishedAt.Before(last.StartedAt) {
+		t.Errorf("the completed rebuild's result: %+v", last)
 	}
 	checkApplied(t, e)
 

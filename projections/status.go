@@ -28,6 +28,14 @@ type Status struct {
 	LastError     string // set while an event fails
 	ErrorPosition string
 	Rebuild       *RebuildStatus // a rebuild running, or the shadows a killed one left
+	LastRebuild   *RebuildResult // how the last rebuild that ran ended; nil before the first
+}
+
+// RebuildResult is how a rebuild ended: Error is empty when its tables were switched in.
+type RebuildResult struct {
+	StartedAt, FinishedAt time.Time
+	Events                int64
+	Error                 string
 }
 
 type RebuildStatus struct {
@@ -87,10 +95,12 @@ func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Statu
 			EXISTS (SELECT 1 FROM pg_locks l, LATERAL (SELECT hashtextextended('projection-rebuild:' || g.name, 0) AS k) h
 				WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 					AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-					AND l.classid = ((h.k >> 32) & 4294967295)::oid AND l.objid = (h.k & 4294967295)::oid)
+					AND l.classid = ((h.k >> 32) & 4294967295)::oid AND l.objid = (h.k & 4294967295)::oid),
+			rr.started_at, rr.finished_at, coalesce(rr.events_done, 0), coalesce(rr.error, '')
 		FROM g
 		LEFT JOIN projection_checkpoints c ON c.name = g.name
 		LEFT JOIN projection_rebuilds r ON r.name = g.name
+		LEFT JOIN projection_rebuild_results rr ON rr.name = g.name
 		ORDER BY g.i`, names, lagCap)
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
@@ -105,10 +115,13 @@ func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Statu
 			hasRebuild, running            bool
 			rs                             RebuildStatus
 			rebuildStarted, rebuildUpdated *time.Time
+			lastStarted, lastFinished      *time.Time
+			last                           RebuildResult
 		)
 		if err := rows.Scan(&s.Name, &tx, &s.Position.Offset, &s.EventsApplied, &lastEvent, &updated, &rebuilt,
 			&s.LastError, &s.ErrorPosition, &s.LagEvents, &s.LagSeconds,
-			&hasRebuild, &rs.Position, &rs.Done, &rs.Total, &rebuildStarted, &rebuildUpdated, &running); err != nil {
+			&hasRebuild, &rs.Position, &rs.Done, &rs.Total, &rebuildStarted, &rebuildUpdated, &running,
+			&lastStarted, &lastFinished, &last.Events, &last.Error); err != nil {
 			return nil, fmt.Errorf("projection status: %w", err)
 		}
 		if s.Position.TxID, err = strconv.ParseUint(tx, 10, 64); err != nil {
@@ -119,6 +132,10 @@ func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Statu
 		if hasRebuild || running {
 			rs.Running, rs.StartedAt, rs.UpdatedAt = running, deref(rebuildStarted), deref(rebuildUpdated)
 			s.Rebuild = &rs
+		}
+		if lastFinished != nil {
+			last.StartedAt, last.FinishedAt = deref(lastStarted), *lastFinished
+			s.LastRebuild = &last
 		}
 		out = append(out, s)
 	}

@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -94,4 +95,25 @@ func matchDefaultsOf(ctx context.Context, db DB, userID uuid.UUID) (MatchDefault
 		return MatchDefaults{}, nil
 	}
 	return d, err
+}
+
+// UserSearch names a user by Telegram id, or by username (without the @, in any case).
+type UserSearch struct {
+	TelegramID int64
+	Username   string
+}
+
+// FindUsers reads the ids of the users a search names: one for a Telegram id, every
+// user of a username (Telegram lets a username pass from one account to another).
+var FindUsers = reading(findUsers, Users)
+
+func findUsers(ctx context.Context, db DB, q UserSearch) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, `SELECT user_id FROM users
+		WHERE ($1 <> 0 AND telegram_id = $1) OR ($2 <> '' AND lower(username) = lower($2))
+		ORDER BY registered_at, user_id LIMIT 50`, q.TelegramID, strings.TrimPrefix(q.Username, "@"))
+	if err != nil {
+		return nil, err
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	return nonNil(list), err
 }

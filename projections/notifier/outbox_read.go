@@ -1,0 +1,77 @@
+package notifier
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/supermock/engine/internal/jsontime"
+)
+
+// Delivery is one message of the outbox as an operator sees it.
+type Delivery struct {
+	ID          string        `json:"id"`
+	InterviewID string        `json:"interview_id"`
+	UserID      string        `json:"user_id"`
+	Username    string        `json:"username"`
+	Kind        string        `json:"kind"`
+	Status      string        `json:"status"`
+	Attempts    int           `json:"attempts"`
+	LastError   string        `json:"last_error"` // Telegram's answer, or what kept the call from one
+	DueAt       jsontime.Time `json:"due_at"`
+	UpdatedAt   jsontime.Time `json:"updated_at"`
+}
+
+// KindCount counts the outbox's messages of one kind and status.
+type KindCount struct {
+	Kind   string `json:"kind"`
+	Status string `json:"status"`
+	Count  int    `json:"count"`
+}
+
+// DeliveriesQuery asks for the messages of the given statuses, at most Limit, latest
+// first.
+type DeliveriesQuery struct {
+	Statuses []string
+	Limit    int
+}
+
+// Deliveries is what the query found: counts by kind and the latest messages.
+type Deliveries struct {
+	ByKind     []KindCount `json:"by_kind"`
+	Deliveries []Delivery  `json:"deliveries"`
+	Total      int         `json:"total"` // Deliveries holds the first Limit of them
+}
+
+// ReadDeliveries reads the outbox's messages of some statuses: what failed, what never
+// got an answer. The outbox is the notifier's own table, not a projection's, so there
+// is nothing to wait for before reading it.
+func ReadDeliveries(ctx context.Context, db *pgxpool.Pool, q DeliveriesQuery) (Deliveries, error) {
+	var out Deliveries
+	rows, err := db.Query(ctx, `SELECT kind, status, count(*)::int FROM notifier_outbox
+		WHERE status = ANY($1) GROUP BY kind, status ORDER BY kind, status`, q.Statuses)
+	if err != nil {
+		return out, err
+	}
+	if out.ByKind, err = pgx.CollectRows(rows, pgx.RowToStructByPos[KindCount]); err != nil {
+		return out, err
+	}
+	for _, c := range out.ByKind {
+		out.Total += c.Count
+	}
+	rows, err = db.Query(ctx, `SELECT o.notification_id::text, o.interview_id::text, o.user_id::text,
+			coalesce(u.username, ''), o.kind, o.status, o.attempts, coalesce(o.last_error, ''), o.due_at, o.updated_at
+		FROM notifier_outbox o LEFT JOIN users u ON u.user_id = o.user_id
+		WHERE o.status = ANY($1) ORDER BY o.updated_at DESC, o.notification_id LIMIT $2`, q.Statuses, q.Limit)
+	if err != nil {
+		return out, err
+	}
+	out.Deliveries, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
+		var d Delivery
+		err := r.Scan(&d.ID, &d.InterviewID, &d.UserID, &d.Username, &d.Kind, &d.Status, &d.Attempts,
+			&d.LastError, &d.DueAt, &d.UpdatedAt)
+		return d, err
+	})
+	return out, err
+}
