@@ -3,6 +3,8 @@ package http
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -90,8 +92,8 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 }
 
 // replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by
-// after (a cursor, exclusive), since and until (RFC 3339, occurred_at), type and stream
-// (each repeatable or comma-separated). Filters and the database are checked before the
+// after (a cursor, exclusive), since and until (occurred_at; RFC 3339 or a date), type
+// and stream (each repeatable or comma-separated). Filters and the database are checked before the
 // first byte; a failure once streaming ends the NDJSON with an {"error":…} line and is
 // logged.
 func (s *server) replay(c *fiber.Ctx) error {
@@ -145,22 +147,22 @@ func (r *renewingWriter) Write(p []byte) (int, error) {
 }
 
 func replayFilter(c *fiber.Ctx) (projections.ReplayFilter, string, error) {
-	var f projections.ReplayFilter
-	var err error
-	if f.After, err = eventstore.ParsePosition(c.Query("after")); err != nil {
+	f, err := projections.ReplayQuery{After: c.Query("after"), Since: c.Query("since"), Until: c.Query("until"),
+		Types: queryList(c, "type"), Streams: queryList(c, "stream")}.Parse()
+	var bad *projections.FilterError
+	switch {
+	case errors.Is(err, eventstore.ErrBadCursor):
 		return f, "", errBadCursor
+	case errors.Is(err, eventstore.ErrUnknownEventType):
+		return f, "", newError(fiber.StatusBadRequest, "unknown-event-type", err.Error())
+	case errors.As(err, &bad):
+		return f, "", invalidField(bad.Field, fmt.Sprintf("%q is %s", bad.Value, bad.Reason))
+	case err != nil:
+		return f, "", err
 	}
-	for name, t := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
-		if raw := c.Query(name); raw != "" {
-			if *t, err = time.Parse(time.RFC3339Nano, raw); err != nil {
-				return f, "", invalidField(name, "must be an RFC 3339 time")
-			}
-		}
-	}
-	f.Types, f.Streams = queryList(c, "type"), queryList(c, "stream")
 	format := c.Query("format", projections.FormatNDJSON)
 	if format != projections.FormatNDJSON && format != projections.FormatCSV {
-		return f, "", invalidField("format", "must be ndjson or csv")
+		return f, "", invalidField("format", fmt.Sprintf("%q is not ndjson or csv", format))
 	}
 	return f, format, nil
 }

@@ -106,7 +106,7 @@ type widgetRequest struct {
 }
 
 var errorDescriptions = map[int]string{
-	400: "bad input: malformed-json, invalid-request (the field is named), bad-cursor, or a domain rule on the input",
+	400: "bad input: malformed-json, invalid-request (the field is named), bad-cursor, unknown-event-type (the known ones are listed), or a domain rule on the input",
 	401: "unauthorized, token-expired, token-invalid, session-ended (logged out), telegram-hash-invalid, telegram-auth-expired",
 	403: "forbidden (admins only), interview-not-participant, or cross-site-refused (a state change on the cookie without JSON or the web app's Origin)",
 	404: "not found, or not yours",
