@@ -77,6 +77,19 @@ func (e Envelope) metadata() message.Metadata {
 	}
 }
 
+// Message is the envelope as a watermill message, the way the log's subscribers
+// deliver it: the payload as stored, the append's metadata, the position and
+// recorded_at. EnvelopeFromMessage reads it back.
+func (e Envelope) Message() *message.Message {
+	msg := message.NewMessage(e.EventID, message.Payload(e.Payload))
+	msg.Metadata = e.metadata()
+	msg.Metadata.Set(MetaPosition, e.Position.String())
+	if !e.RecordedAt.IsZero() {
+		msg.Metadata.Set(MetaRecordedAt, formatTime(e.RecordedAt))
+	}
+	return msg
+}
+
 // EnvelopeFromMessage reads an envelope out of a message delivered by a subscriber of
 // the log.
 func EnvelopeFromMessage(msg *message.Message) (Envelope, error) {
