@@ -34,25 +34,34 @@ func rebuildCommand(fs *flag.FlagSet) func([]string) (body, error) {
 }
 
 func replayCommand(fs *flag.FlagSet) func([]string) (body, error) {
-	format := fs.String("format", projections.FormatNDJSON, "ndjson or csv")
+	format := fs.String("format", projections.FormatNDJSON, "ndjson, csv or parquet (one file per event type in the folder --out)")
 	after := fs.String("after", "", "resume after this cursor")
 	since := fs.String("since", "", "events that occurred (occurred_at, the time of the fact) at or after this time: RFC 3339 or a date, midnight UTC")
 	until := fs.String("until", "", "events that occurred before this time: RFC 3339 or a date, midnight UTC")
 	types := fs.String("type", "", "event types, comma separated")
 	streams := fs.String("stream", "", "stream ids, comma separated")
-	out := fs.String("out", "", "write to this file instead of stdout")
+	out := fs.String("out", "", "write to this file instead of stdout; for parquet, the folder of the files (made if missing)")
 	return func(args []string) (body, error) {
 		if len(args) > 0 {
 			return nil, fmt.Errorf("unexpected %q", args)
 		}
-		if *format != projections.FormatNDJSON && *format != projections.FormatCSV {
-			return nil, fmt.Errorf("--format must be %s or %s, got %q", projections.FormatNDJSON, projections.FormatCSV, *format)
+		switch *format {
+		case projections.FormatNDJSON, projections.FormatCSV:
+		case projections.FormatParquet:
+			if *out == "" {
+				return nil, errors.New("--format parquet writes one file per event type: name their folder with --out")
+			}
+		default:
+			return nil, fmt.Errorf("--format must be %s, %s or %s, got %q", projections.FormatNDJSON, projections.FormatCSV, projections.FormatParquet, *format)
 		}
 		f, err := projections.ReplayQuery{After: *after, Since: *since, Until: *until, Types: list(*types), Streams: list(*streams)}.Parse()
 		if err != nil {
 			return nil, fmt.Errorf("--%w", err)
 		}
 		return func(ctx context.Context, e *runEnv) error {
+			if *format == projections.FormatParquet {
+				return replayParquet(ctx, e, *out, f)
+			}
 			w := e.stdout
 			if *out != "" {
 				file, err := os.Create(*out)
@@ -72,6 +81,22 @@ func replayCommand(fs *flag.FlagSet) func([]string) (body, error) {
 			return nil
 		}, nil
 	}
+}
+
+// replayParquet writes the files into dir and names them with their rows.
+func replayParquet(ctx context.Context, e *runEnv, dir string, f projections.ReplayFilter) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	res, files, err := projections.ReplayParquet(ctx, e.store.Log(), dir, f)
+	if err != nil {
+		return err
+	}
+	for _, file := range files {
+		fmt.Fprintf(e.stdout, "%s: %d events\n", file.Path, file.Rows)
+	}
+	fmt.Fprintf(e.stdout, "%d events written to %d files in %s; resume with --after %s\n", res.Events, len(files), dir, res.Last)
+	return nil
 }
 
 func list(s string) []string {

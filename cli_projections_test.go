@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +73,19 @@ func TestDemoReplayAndRebuildFromTheCommandLine(t *testing.T) {
 		if !strings.Contains(r, ",QueueJoined,") && !strings.Contains(r, ",MatchMade,") {
 			t.Fatalf("csv replay selected %s", r)
 		}
+	}
+
+	// Parquet: one file per event type in the folder, every event in one of them.
+	folder := filepath.Join(dir, "parquet")
+	if out, err := cli("replay", "--format", "parquet", "--out", folder); err != nil || !strings.Contains(out, " events written to ") {
+		t.Fatalf("replay to parquet: %v\n%s", err, out)
+	}
+	parquetFiles, _ := filepath.Glob(filepath.Join(folder, "*.parquet"))
+	if len(parquetFiles) < 10 || !slices.Contains(parquetFiles, filepath.Join(folder, "MatchMade.parquet")) {
+		t.Fatalf("parquet files: %v", parquetFiles)
+	}
+	if _, err := cli("replay", "--format", "parquet"); exitCode(err) != 2 || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("parquet without --out: exit %d, %v", exitCode(err), err)
 	}
 
 	// The history ends now: yesterday, a date, holds a day of it.

@@ -91,7 +91,8 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 	return c.JSON(projectionsResponse{Projections: out})
 }
 
-// replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by
+// replay streams the log as NDJSON (format=csv for CSV; format=parquet for a zip of
+// one Parquet file per event type), in log order, filtered by
 // after (a cursor, exclusive), since and until (occurred_at; RFC 3339 or a date), type
 // and stream (each repeatable or comma-separated). Filters and the database are checked before the
 // first byte; a failure once streaming ends the NDJSON with an {"error":…} line and is
@@ -106,21 +107,32 @@ func (s *server) replay(c *fiber.Ctx) error {
 		return err
 	}
 	contentType := "application/x-ndjson"
-	if format == projections.FormatCSV {
+	switch format {
+	case projections.FormatCSV:
 		contentType = "text/csv; charset=utf-8"
+	case projections.FormatParquet:
+		contentType = "application/zip"
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="supermock-events.zip"`)
 	}
 	c.Set(fiber.HeaderContentType, contentType)
 	log, requestID := s.logger(c), requestIDOf(c)
 	conn := c.Context().Conn()
 	// The stream outlives the handler (and its request context); it ends with the server.
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		res, err := projections.Replay(s.lifetime, s.Store.Log(), &renewingWriter{w: w, conn: conn}, f, format)
+		out := &renewingWriter{w: w, conn: conn}
+		var res projections.ReplayResult
+		var err error
+		if format == projections.FormatParquet {
+			res, err = projections.ReplayParquetZip(s.lifetime, s.Store.Log(), out, f)
+		} else {
+			res, err = projections.Replay(s.lifetime, s.Store.Log(), out, f, format)
+		}
 		if err == nil {
 			log.Info("replay streamed", "events", res.Events, "last", res.Last.String())
 			return
 		}
 		log.Error("replay failed", "err", err, "events", res.Events, "last", res.Last.String())
-		if format != projections.FormatCSV {
+		if format == projections.FormatNDJSON {
 			_ = json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: "replay-failed",
 				Message: "the replay stopped after " + res.Last.String() + ": resume with after", RequestID: requestID}})
 		}
@@ -161,8 +173,8 @@ func replayFilter(c *fiber.Ctx) (projections.ReplayFilter, string, error) {
 		return f, "", err
 	}
 	format := c.Query("format", projections.FormatNDJSON)
-	if format != projections.FormatNDJSON && format != projections.FormatCSV {
-		return f, "", invalidField("format", fmt.Sprintf("%q is not ndjson or csv", format))
+	if format != projections.FormatNDJSON && format != projections.FormatCSV && format != projections.FormatParquet {
+		return f, "", invalidField("format", fmt.Sprintf("%q is not ndjson, csv or parquet", format))
 	}
 	return f, format, nil
 }

@@ -1,11 +1,16 @@
 package http_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 func TestAdminRebuild(t *testing.T) {
@@ -173,6 +178,36 @@ func TestAdminReplay(t *testing.T) {
 	}
 	wantError(t, e.call("GET", "/api/admin/events?format=xml", admin.Token, nil), 400, "invalid-request")
 	wantError(t, e.call("GET", "/api/admin/events", user.Token, nil), 403, "forbidden")
+	// Parquet: a zip of one file per event type, holding every event.
+	zipped := e.call("GET", "/api/admin/events?format=parquet", admin.Token, nil)
+	if zipped.status != 200 || zipped.header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("parquet: %d %v", zipped.status, zipped.header)
+	}
+	archive, err := zip.NewReader(bytes.NewReader(zipped.body), int64(len(zipped.body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	names := map[string]bool{}
+	for _, entry := range archive.File {
+		r, err := entry.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := parquet.OpenFile(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatalf("%s: %v", entry.Name, err)
+		}
+		rows += file.NumRows()
+		names[entry.Name] = true
+	}
+	if rows != int64(len(all)) || !names["UserRegistered.parquet"] || !names["QueueJoined.parquet"] {
+		t.Fatalf("the zip holds %d rows in %v, the log %d events", rows, names, len(all))
+	}
 	csv := e.call("GET", "/api/admin/events?format=csv", admin.Token, nil)
 	if csv.status != 200 || !strings.HasPrefix(string(csv.body), "position,sequence,event_id,") || strings.Count(string(csv.body), "\n") != len(all)+1 {
 		t.Fatalf("csv: %s", csv)

@@ -85,7 +85,7 @@ var operations = []operation{
 		access: admin, response: projectionsResponse{}},
 	{method: "GET", path: "/api/admin/consumers", summary: "Every consumer of the process (projections, matchmaker, notifier's consumer, scheduler and sender, expiry): position, lag, last error, running, stuck",
 		access: admin, response: consumersResponse{}},
-	{method: "GET", path: "/api/admin/events", summary: "Replay the log as NDJSON (or format=csv), filtered; repeatable and resumable with after",
+	{method: "GET", path: "/api/admin/events", summary: "Replay the log as NDJSON (or format=csv, or format=parquet: a zip of one Parquet file per event type), filtered; repeatable and resumable with after",
 		access: admin, query: []string{"after", "since", "until", "type", "stream", "format"}, contentType: "application/x-ndjson", refusals: []int{400}},
 	{method: "POST", path: "/api/admin/projections/:name/rebuild", summary: "Rebuild a projection from position zero in the background (202; 200 if already done); reads go on",
 		access: admin, response: rebuildResponse{}, status: 202, refusals: []int{404, 409}},

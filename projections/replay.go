@@ -160,18 +160,13 @@ type ReplayResult struct {
 // replays of the same history are byte for byte the same. It reads pages with the
 // direct page reader, never through a consumer group.
 func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayFilter, format string) (ReplayResult, error) {
-	const pageSize = 5000
 	out := bufio.NewWriterSize(w, 1<<16)
-	seq, err := store.Sequence(ctx, f.After)
-	if err != nil {
-		return ReplayResult{}, err
-	}
-	var write func(*eventstore.StoredEvent) error
+	var write func(*eventstore.StoredEvent, int64) error
 	var cw *csv.Writer
 	switch format {
 	case FormatNDJSON, "":
 		var line []byte
-		write = func(e *eventstore.StoredEvent) error {
+		write = func(e *eventstore.StoredEvent, seq int64) error {
 			line = appendNDJSON(line[:0], e, seq)
 			_, err := out.Write(line)
 			return err
@@ -181,7 +176,7 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 		if err := cw.Write(csvHeader); err != nil {
 			return ReplayResult{}, err
 		}
-		write = func(e *eventstore.StoredEvent) error {
+		write = func(e *eventstore.StoredEvent, seq int64) error {
 			row := []string{e.Position.String(), strconv.FormatInt(seq, 10), string(e.EventID), string(e.StreamID),
 				strconv.FormatInt(e.StreamVersion, 10), string(e.EventType), strconv.Itoa(e.SchemaVersion), string(e.OccurredAt),
 				e.RecordedAt.Format(time.RFC3339Nano), string(e.CorrelationID), string(e.CausationID), string(e.Actor),
@@ -194,29 +189,14 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 	default:
 		return ReplayResult{}, fmt.Errorf("%w: %q", ErrBadFormat, format)
 	}
-	res := ReplayResult{Last: f.After}
-	pos := f.After
-	for {
-		n, err := store.ScanAll(ctx, pos, pageSize, func(e *eventstore.StoredEvent) error {
-			pos = e.Position
-			seq++ // every event of the log counts, selected or not
-			ok, err := f.match(e)
-			if !ok || err != nil {
-				return err
-			}
-			if err := write(e); err != nil {
-				return fmt.Errorf("replay: %w", err)
-			}
-			res.Events++
-			res.Last = e.Position
-			return nil
-		})
-		if err != nil {
-			return res, err
+	res, err := scanReplay(ctx, store, f, func(e *eventstore.StoredEvent, seq int64) error {
+		if err := write(e, seq); err != nil {
+			return fmt.Errorf("replay: %w", err)
 		}
-		if n < pageSize {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if cw != nil {
 		cw.Flush()
@@ -228,6 +208,37 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 		return res, fmt.Errorf("replay: %w", err)
 	}
 	return res, nil
+}
+
+// scanReplay calls write for every event the filter selects, in log order, with its
+// sequence, up to the head of the log as the scan reaches it.
+func scanReplay(ctx context.Context, store *eventstore.Store, f ReplayFilter, write func(*eventstore.StoredEvent, int64) error) (ReplayResult, error) {
+	const pageSize = 5000
+	seq, err := store.Sequence(ctx, f.After)
+	if err != nil {
+		return ReplayResult{}, err
+	}
+	res := ReplayResult{Last: f.After}
+	pos := f.After
+	for {
+		n, err := store.ScanAll(ctx, pos, pageSize, func(e *eventstore.StoredEvent) error {
+			pos = e.Position
+			seq++ // every event of the log counts, selected or not
+			ok, err := f.match(e)
+			if !ok || err != nil {
+				return err
+			}
+			if err := write(e, seq); err != nil {
+				return err
+			}
+			res.Events++
+			res.Last = e.Position
+			return nil
+		})
+		if err != nil || n < pageSize {
+			return res, err
+		}
+	}
 }
 
 // csvCell keeps a spreadsheet from running a cell as a formula: one that starts with
