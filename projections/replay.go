@@ -124,7 +124,8 @@ const (
 	FormatCSV    = "csv"
 )
 
-// ErrBadFormat is returned for a replay format other than ndjson and csv.
+// ErrBadFormat is returned for a format Replay does not write: ndjson and csv are its
+// own; parquet is ReplayParquet's.
 var ErrBadFormat = errors.New("unknown replay format")
 
 // ReplayedEvent is one line of an NDJSON replay; a CSV replay has the same columns.
