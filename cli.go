@@ -49,9 +49,9 @@ var commands = []command{
 	{name: "serve", summary: "apply migrations and serve the API (the default command)", database: true, define: noArguments(serveCommand)},
 	{name: "migrate", summary: "apply migrations and exit", database: true, define: noArguments(func(context.Context, *runEnv) error { return nil })},
 	{name: "rebuild", synopsis: "name... | --all", summary: "rebuild projections into shadow tables and switch them in", database: true, define: rebuildCommand},
-	{name: "replay", synopsis: "[--format ndjson|csv] [--after CURSOR] [--since T] [--until T] [--type T,...] [--stream S,...] [--out FILE]",
-		summary: "stream the log's events, filtered (times in RFC 3339)", database: true, define: replayCommand},
-	{name: "demo", synopsis: "[--users N] [--seed S] [--days D] [--max-events N]", summary: "append a realistic history generated from a seed", database: true, define: demoCommand},
+	{name: "replay", synopsis: "[--format ndjson|csv|parquet] [--after CURSOR] [--since T] [--until T] [--type T,...] [--stream S,...] [--out FILE]",
+		summary: "stream the log's events, filtered (--since/--until on occurred_at: RFC 3339 or a date)", database: true, define: replayCommand},
+	{name: "demo", synopsis: "[--users N] [--seed S] [--days D] [--start T] [--max-events N]", summary: "append a realistic history generated from a seed", database: true, define: demoCommand},
 	{name: "healthcheck", synopsis: "[url]", summary: "exit 0 when the API at PORT (or url) answers healthy: Docker's HEALTHCHECK", define: healthcheckCommand},
 	{name: "version", summary: "print the module version and the VCS revision it was built from", define: noArguments(versionCommand)},
 }

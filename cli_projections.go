@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/internal/demo"
 	"github.com/supermock/engine/projections"
 )
@@ -35,38 +34,34 @@ func rebuildCommand(fs *flag.FlagSet) func([]string) (body, error) {
 }
 
 func replayCommand(fs *flag.FlagSet) func([]string) (body, error) {
-	format := fs.String("format", projections.FormatNDJSON, "ndjson or csv")
+	format := fs.String("format", projections.FormatNDJSON, "ndjson, csv or parquet (one file per event type in the folder --out)")
 	after := fs.String("after", "", "resume after this cursor")
-	since := fs.String("since", "", "events that occurred at or after this time (RFC 3339)")
-	until := fs.String("until", "", "events that occurred before this time (RFC 3339)")
+	since := fs.String("since", "", "events that occurred (occurred_at, the time of the fact) at or after this time: RFC 3339 or a date, midnight UTC")
+	until := fs.String("until", "", "events that occurred before this time: RFC 3339 or a date, midnight UTC")
 	types := fs.String("type", "", "event types, comma separated")
 	streams := fs.String("stream", "", "stream ids, comma separated")
-	out := fs.String("out", "", "write to this file instead of stdout")
+	out := fs.String("out", "", "write to this file instead of stdout; for parquet, the folder of the files (made if missing)")
 	return func(args []string) (body, error) {
 		if len(args) > 0 {
 			return nil, fmt.Errorf("unexpected %q", args)
 		}
-		if *format != projections.FormatNDJSON && *format != projections.FormatCSV {
-			return nil, fmt.Errorf("--format must be %s or %s, got %q", projections.FormatNDJSON, projections.FormatCSV, *format)
-		}
-		var f projections.ReplayFilter
-		var err error
-		if f.After, err = eventstore.ParsePosition(*after); err != nil {
-			return nil, err
-		}
-		for _, t := range []struct {
-			s   string
-			dst *time.Time
-		}{{*since, &f.Since}, {*until, &f.Until}} {
-			if t.s == "" {
-				continue
+		switch *format {
+		case projections.FormatNDJSON, projections.FormatCSV:
+		case projections.FormatParquet:
+			if *out == "" {
+				return nil, errors.New("--format parquet writes one file per event type: name their folder with --out")
 			}
-			if *t.dst, err = time.Parse(time.RFC3339Nano, t.s); err != nil {
-				return nil, fmt.Errorf("%q is not an RFC 3339 time", t.s)
-			}
+		default:
+			return nil, fmt.Errorf("--format must be %s, %s or %s, got %q", projections.FormatNDJSON, projections.FormatCSV, projections.FormatParquet, *format)
 		}
-		f.Types, f.Streams = list(*types), list(*streams)
+		f, err := projections.ReplayQuery{After: *after, Since: *since, Until: *until, Types: list(*types), Streams: list(*streams)}.Parse()
+		if err != nil {
+			return nil, fmt.Errorf("--%w", err)
+		}
 		return func(ctx context.Context, e *runEnv) error {
+			if *format == projections.FormatParquet {
+				return replayParquet(ctx, e, *out, f)
+			}
 			w := e.stdout
 			if *out != "" {
 				file, err := os.Create(*out)
@@ -88,6 +83,22 @@ func replayCommand(fs *flag.FlagSet) func([]string) (body, error) {
 	}
 }
 
+// replayParquet writes the files into dir and names them with their rows.
+func replayParquet(ctx context.Context, e *runEnv, dir string, f projections.ReplayFilter) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	res, files, err := projections.ReplayParquet(ctx, e.store.Log(), dir, f)
+	if err != nil {
+		return err
+	}
+	for _, file := range files {
+		fmt.Fprintf(e.stdout, "%s: %d events\n", file.Path, file.Rows)
+	}
+	fmt.Fprintf(e.stdout, "%d events written to %d files in %s; resume with --after %s\n", res.Events, len(files), dir, res.Last)
+	return nil
+}
+
 func list(s string) []string {
 	var out []string
 	for _, v := range strings.Split(s, ",") {
@@ -100,27 +111,44 @@ func list(s string) []string {
 
 func demoCommand(fs *flag.FlagSet) func([]string) (body, error) {
 	users := fs.Int("users", 100, "how many users register")
-	seed := fs.Uint64("seed", 1, "the same seed gives the same history")
-	days := fs.Int("days", 14, "days of simulated time")
+	seed := fs.Uint64("seed", 1, "the same seed and start give the same history; each seed once per database")
+	days := fs.Int("days", 14, "days of simulated time, ending now")
+	start := fs.String("start", "", "start of the simulated time instead (RFC 3339 or a date, midnight UTC)")
 	maxEvents := fs.Int("max-events", 0, "stop after this many events (0: no limit)")
 	return func(args []string) (body, error) {
 		if len(args) > 0 {
 			return nil, fmt.Errorf("unexpected %q", args)
 		}
+		var from time.Time
+		if *start != "" {
+			var err error
+			if from, err = projections.ParseTime(*start); err != nil {
+				return nil, fmt.Errorf("--start %q is not an RFC 3339 time nor a date", *start)
+			}
+		}
 		return func(ctx context.Context, e *runEnv) error {
+			if from.IsZero() {
+				// The history ends now: the site looks in use, with entries waiting and
+				// interviews booked in the days ahead.
+				from = time.Now().UTC().Truncate(time.Hour).Add(-time.Duration(*days) * 24 * time.Hour)
+			}
 			var last time.Time
-			stats, err := demo.Generate(ctx, e.pool, demo.Config{Users: *users, Seed: *seed, Days: *days, MaxEvents: *maxEvents,
+			stats, err := demo.Generate(ctx, e.pool, demo.Config{Users: *users, Seed: *seed, Days: *days, MaxEvents: *maxEvents, Start: from,
 				Progress: func(s demo.Stats) {
 					if time.Since(last) >= time.Second {
 						last = time.Now()
 						fmt.Fprintf(e.stderr, "demo: %d events, simulated until %s\n", s.Events, s.SimulatedUntil.Format(time.RFC3339))
 					}
 				}})
+			if used := (*demo.SeedUsedError)(nil); errors.As(err, &used) {
+				return fmt.Errorf("seed %d was used in this database already (its users are registered): run again with --seed %d, or any seed not used before", used.Seed, used.Free)
+			}
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(e.stdout, "demo: %d events: %d users, %d joins, %d matches, %d completed, %d cancelled, %d no-shows, %d feedback, %d notifications\n",
-				stats.Events, stats.Users, stats.Joins, stats.Matches, stats.Completed, stats.Cancelled, stats.NoShows, stats.Feedback, stats.Notifications)
+			fmt.Fprintf(e.stdout, "demo: %d events: %d users, %d joins, %d matches, %d completed, %d cancelled, %d no-shows, %d feedback, %d notifications; from %s to %s\n",
+				stats.Events, stats.Users, stats.Joins, stats.Matches, stats.Completed, stats.Cancelled, stats.NoShows, stats.Feedback, stats.Notifications,
+				from.Format(time.RFC3339), stats.SimulatedUntil.Format(time.RFC3339))
 			return nil
 		}, nil
 	}

@@ -5,8 +5,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -64,13 +66,40 @@ func TestDemoReplayAndRebuildFromTheCommandLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows := strings.Split(strings.TrimSpace(csvOut), "\n")
-	if !strings.HasPrefix(rows[0], "position,event_id,stream_id") || len(rows) < 10 {
+	if !strings.HasPrefix(rows[0], "position,sequence,event_id,stream_id") || len(rows) < 10 {
 		t.Fatalf("csv replay: %d rows, header %q", len(rows), rows[0])
 	}
 	for _, r := range rows[1:] {
 		if !strings.Contains(r, ",QueueJoined,") && !strings.Contains(r, ",MatchMade,") {
 			t.Fatalf("csv replay selected %s", r)
 		}
+	}
+
+	// Parquet: one file per event type in the folder, every event in one of them.
+	folder := filepath.Join(dir, "parquet")
+	if out, err := cli("replay", "--format", "parquet", "--out", folder); err != nil || !strings.Contains(out, " events written to ") {
+		t.Fatalf("replay to parquet: %v\n%s", err, out)
+	}
+	parquetFiles, _ := filepath.Glob(filepath.Join(folder, "*.parquet"))
+	if len(parquetFiles) < 10 || !slices.Contains(parquetFiles, filepath.Join(folder, "MatchMade.parquet")) {
+		t.Fatalf("parquet files: %v", parquetFiles)
+	}
+	if _, err := cli("replay", "--format", "parquet"); exitCode(err) != 2 || !strings.Contains(err.Error(), "--out") {
+		t.Errorf("parquet without --out: exit %d, %v", exitCode(err), err)
+	}
+
+	// The history ends now: yesterday, a date, holds a day of it.
+	yesterday := time.Now().UTC().Add(-24 * time.Hour).Format("2006-01-02")
+	if day, err := cli("replay", "--since", yesterday, "--until", time.Now().UTC().Format("2006-01-02")); err != nil ||
+		!strings.Contains(day, `"occurred_at":"`+yesterday+"T") || strings.Count(day, "\n") < 10 {
+		t.Fatalf("replay of %s: %v\n%.300s", yesterday, err, day)
+	}
+	if _, err := cli("replay", "--type", "QueueJoined,Foo"); exitCode(err) == 0 || !strings.Contains(err.Error(), `"Foo"`) ||
+		!strings.Contains(err.Error(), "MatchMade") {
+		t.Errorf("an unknown type: exit %d, %v", exitCode(err), err)
+	}
+	if _, err := cli("demo", "--users", "30", "--seed", "3", "--days", "2"); exitCode(err) == 0 || !strings.Contains(err.Error(), "--seed 4") {
+		t.Errorf("a second demo of seed 3: exit %d, %v", exitCode(err), err)
 	}
 
 	out, err = cli("rebuild", "--all")

@@ -31,6 +31,7 @@ import (
 	"github.com/supermock/engine/migrations"
 	"github.com/supermock/engine/projections"
 	"github.com/supermock/engine/projections/matchmaker"
+	"github.com/supermock/engine/projections/natsforward"
 	"github.com/supermock/engine/projections/notifier"
 )
 
@@ -118,6 +119,14 @@ func serveCommand(ctx context.Context, e *runEnv) error {
 		board.Group(projections.Group(p.Name()))
 	}
 	board.Group(matchmaker.Group)
+	var forwarder *natsforward.Forwarder
+	if cfg.NATSURL != "" {
+		if forwarder, err = natsforward.New(store.Log(), natsforward.Config{URL: cfg.NATSURL, Logger: logger}); err != nil {
+			return err
+		}
+		defer forwarder.Close()
+		board.Group(natsforward.Group)
+	}
 	notif.Report(board)
 	expirer.Report(board)
 	metrics := api.NewMetrics(pool, board)
@@ -154,12 +163,15 @@ func serveCommand(ctx context.Context, e *runEnv) error {
 	g.Go(func() error { return untilCancelled(api.NewKeyPurge(pool, clock, logger).Run(ctx, keyPurgeInterval)) })
 	g.Go(func() error { return untilCancelled(notif.Run(ctx)) })
 	g.Go(func() error { return untilCancelled(runner.Run(ctx)) })
+	if forwarder != nil {
+		g.Go(func() error { return untilCancelled(forwarder.Run(ctx)) })
+	}
 	err = g.Wait()
 	logger.Info("stopped")
 	return err
 }
 
-// minPoolSize leaves room for the eleven consumer groups and the API's requests; a
+// minPoolSize leaves room for the twelve consumer groups and the API's requests; a
 // pool_max_conns in DATABASE_URL may raise it.
 const minPoolSize = 40
 

@@ -31,6 +31,15 @@ type Meta struct {
 	Actor         string // a user id, or "system"
 	CorrelationID string
 	CausationID   string
+	// OccurredAt is when the events happened: the Service sets it to the time its
+	// clock gave the command's decision.
+	OccurredAt time.Time
+}
+
+// at is meta for events decided at now.
+func (m Meta) at(now time.Time) Meta {
+	m.OccurredAt = now
+	return m
 }
 
 // SystemActor is the actor of time-driven and process-manager commands.
@@ -134,13 +143,13 @@ func (s *Service) retry(ctx context.Context, attempt func(now time.Time) (string
 	return "", fmt.Errorf("gave up after %d attempts: %w", s.attempts, err)
 }
 
-// commit appends what the aggregates recorded; nothing recorded means no append.
-func (s *Service) commit(ctx context.Context, meta Meta, aggs ...Aggregate) (string, error) {
+// commit appends what the aggregates recorded at now; nothing recorded means no append.
+func (s *Service) commit(ctx context.Context, meta Meta, now time.Time, aggs ...Aggregate) (string, error) {
 	changes := ChangesOf(aggs...)
 	if len(changes) == 0 {
 		return "", nil
 	}
-	return s.store.Append(ctx, meta, changes...)
+	return s.store.Append(ctx, meta.at(now), changes...)
 }
 
 func (s *Service) LoadUser(ctx context.Context, id uuid.UUID) (*User, error) {

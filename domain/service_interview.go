@@ -17,7 +17,7 @@ func (s *Service) onInterview(ctx context.Context, meta Meta, id uuid.UUID, deci
 		if err := decide(iv, now); err != nil {
 			return "", err
 		}
-		return s.commit(ctx, meta, iv)
+		return s.commit(ctx, meta, now, iv)
 	})
 }
 
@@ -36,7 +36,7 @@ func (s *Service) onParticipants(ctx context.Context, meta Meta, id uuid.UUID,
 		if err := decide(iv, candidate, interviewer, now); err != nil {
 			return "", err
 		}
-		return s.commit(ctx, meta, iv, candidate, interviewer)
+		return s.commit(ctx, meta, now, iv, candidate, interviewer)
 	})
 }
 

@@ -53,14 +53,14 @@ func (s *Service) RegisterFromTelegram(ctx context.Context, meta Meta, in Telegr
 			if err := u.ChangeRole(role, now); err != nil {
 				return "", err
 			}
-			return s.commit(ctx, meta, u)
+			return s.commit(ctx, meta, now, u)
 		}
 		u, err := RegisterUser(newID, who, role, now)
 		if err != nil {
 			return "", err
 		}
 		reg = Registration{UserID: newID, Created: true}
-		return s.store.Append(ctx, meta, append([]Change{ClaimTelegramID(u, now)}, ChangesOf(u)...)...)
+		return s.store.Append(ctx, meta.at(now), append([]Change{ClaimTelegramID(u, now)}, ChangesOf(u)...)...)
 	})
 	reg.Position = pos
 	return reg, err
@@ -76,7 +76,7 @@ func (s *Service) onUser(ctx context.Context, meta Meta, id uuid.UUID, decide fu
 		if err := decide(u, now); err != nil {
 			return "", err
 		}
-		return s.commit(ctx, meta, u)
+		return s.commit(ctx, meta, now, u)
 	})
 }
 
@@ -148,11 +148,10 @@ type EntryRef struct {
 	EntryID uuid.UUID
 }
 
-// PlanMatch decides a pairing on fresh state and returns the append without doing
-// it: MatchMade on both users at their loaded versions and InterviewScheduled on the
-// new interview stream. The matchmaker appends it in the transaction that moves its
-// offset; on ErrConcurrency it plans again.
-func (s *Service) PlanMatch(ctx context.Context, a, b EntryRef, interviewID uuid.UUID) ([]Change, error) {
+// PlanMatch decides a pairing at now on fresh state and returns the append without
+// doing it: MatchMade on both users at their loaded versions and InterviewScheduled on
+// the new interview stream.
+func (s *Service) PlanMatch(ctx context.Context, a, b EntryRef, interviewID uuid.UUID, now time.Time) ([]Change, error) {
 	ua, err := s.LoadUser(ctx, a.UserID)
 	if err != nil {
 		return nil, err
@@ -161,7 +160,7 @@ func (s *Service) PlanMatch(ctx context.Context, a, b EntryRef, interviewID uuid
 	if err != nil {
 		return nil, err
 	}
-	iv, err := Match(ua, ub, a.EntryID, b.EntryID, interviewID, s.clock.Now(), s.duration)
+	iv, err := Match(ua, ub, a.EntryID, b.EntryID, interviewID, now, s.duration)
 	if err != nil {
 		return nil, err
 	}
@@ -172,12 +171,12 @@ func (s *Service) PlanMatch(ctx context.Context, a, b EntryRef, interviewID uuid
 // transaction of their own (demo, tools). It returns the interview id.
 func (s *Service) MakeMatch(ctx context.Context, meta Meta, a, b EntryRef) (uuid.UUID, string, error) {
 	interviewID := s.newID()
-	pos, err := s.retry(ctx, func(time.Time) (string, error) {
-		changes, err := s.PlanMatch(ctx, a, b, interviewID)
+	pos, err := s.retry(ctx, func(now time.Time) (string, error) {
+		changes, err := s.PlanMatch(ctx, a, b, interviewID, now)
 		if err != nil {
 			return "", err
 		}
-		return s.store.Append(ctx, meta, changes...)
+		return s.store.Append(ctx, meta.at(now), changes...)
 	})
 	if err != nil {
 		return uuid.Nil, "", err

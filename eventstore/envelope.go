@@ -21,8 +21,10 @@ const (
 	MetaCorrelationID = "correlation_id"
 	MetaCausationID   = "causation_id"
 	MetaActor         = "actor"
-	// MetaPosition is added by the readers and never stored.
-	MetaPosition = "position"
+	// MetaPosition and MetaRecordedAt are added by the readers and never stored: the
+	// row's place in the log and the time of its insert (the row's created_at).
+	MetaPosition   = "position"
+	MetaRecordedAt = "recorded_at"
 )
 
 // ActorSystem is the actor of events that no user caused.
@@ -40,7 +42,11 @@ type Envelope struct {
 	StreamVersion int64
 	EventType     string
 	SchemaVersion int
+	// OccurredAt is when the fact happened, by the clock of whoever decided it (a
+	// command's clock, the matchmaker's or the expiry's now, a demo's simulated time);
+	// RecordedAt is when the database inserted the row.
 	OccurredAt    time.Time
+	RecordedAt    time.Time
 	CorrelationID string
 	CausationID   string
 	Actor         string
@@ -52,7 +58,8 @@ type Meta struct {
 	CorrelationID string
 	CausationID   string
 	Actor         string
-	// OccurredAt defaults to the time of the append.
+	// OccurredAt is the time of the fact by the deciding clock; it defaults to the time
+	// of the append.
 	OccurredAt time.Time
 }
 
@@ -63,11 +70,24 @@ func (e Envelope) metadata() message.Metadata {
 		MetaStreamVersion: strconv.FormatInt(e.StreamVersion, 10),
 		MetaEventType:     e.EventType,
 		MetaSchemaVersion: strconv.Itoa(e.SchemaVersion),
-		MetaOccurredAt:    e.OccurredAt.UTC().Format(time.RFC3339Nano),
+		MetaOccurredAt:    formatTime(e.OccurredAt),
 		MetaCorrelationID: e.CorrelationID,
 		MetaCausationID:   e.CausationID,
 		MetaActor:         e.Actor,
 	}
+}
+
+// Message is the envelope as a watermill message, the way the log's subscribers
+// deliver it: the payload as stored, the append's metadata, the position and
+// recorded_at. EnvelopeFromMessage reads it back.
+func (e Envelope) Message() *message.Message {
+	msg := message.NewMessage(e.EventID, message.Payload(e.Payload))
+	msg.Metadata = e.metadata()
+	msg.Metadata.Set(MetaPosition, e.Position.String())
+	if !e.RecordedAt.IsZero() {
+		msg.Metadata.Set(MetaRecordedAt, formatTime(e.RecordedAt))
+	}
+	return msg
 }
 
 // EnvelopeFromMessage reads an envelope out of a message delivered by a subscriber of
@@ -86,8 +106,16 @@ func EnvelopeFromMessage(msg *message.Message) (Envelope, error) {
 	}); err != nil {
 		return Envelope{}, fmt.Errorf("message %s: %w", msg.UUID, err)
 	}
+	if recorded := md.Get(MetaRecordedAt); recorded != "" {
+		if env.RecordedAt, err = time.Parse(time.RFC3339Nano, recorded); err != nil {
+			return Envelope{}, fmt.Errorf("message %s: %w: recorded_at %q", msg.UUID, ErrInvalidEvent, recorded)
+		}
+	}
 	return env, nil
 }
+
+// formatTime is the envelope's form of a time: RFC 3339 in UTC.
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // storedMetadata is the envelope part of a row's metadata, decoded into fixed fields:
 // several times cheaper than a map.

@@ -66,7 +66,7 @@ func (s *Store) GroupState(group string) GroupState {
 type GroupLag struct {
 	Position Position
 	// Events counts the visible events after Position, up to the cap asked for;
-	// Seconds is how long the oldest of them has waited since it occurred (0 when
+	// Seconds is how long the oldest of them has waited since it was recorded (0 when
 	// caught up).
 	Events  int64
 	Seconds float64
@@ -85,7 +85,7 @@ func (s *Store) GroupLags(ctx context.Context, groups []string, limit int64) (ma
 			(SELECT count(*) FROM (SELECT 1 FROM `+eventsTable+` e
 				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
 					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) LIMIT $2) behind),
-			coalesce(EXTRACT(EPOCH FROM clock_timestamp() - (SELECT (e.metadata->>'occurred_at')::timestamptz
+			coalesce(EXTRACT(EPOCH FROM clock_timestamp() - (SELECT e.created_at
 				FROM `+eventsTable+` e
 				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
 					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())

@@ -164,12 +164,17 @@ func TestReadsReturnTheWholeEnvelope(t *testing.T) {
 			if err != nil || id.Version() != 7 {
 				t.Errorf("%s: event id %q is not a uuid v7", from, env.EventID)
 			}
+			// recorded_at is the row's insert time, whoever reads it.
+			var recorded time.Time
+			if err := pool.QueryRow(ctx, `SELECT created_at FROM watermill_events WHERE uuid = $1`, env.EventID).Scan(&recorded); err != nil {
+				t.Fatal(err)
+			}
 			want := eventstore.Envelope{
 				Position: env.Position, EventID: env.EventID, StreamID: "cart-7", StreamVersion: int64(i + 1),
-				EventType: []string{"ItemAdded", "ItemRemoved"}[i], SchemaVersion: 1, OccurredAt: occurred,
+				EventType: []string{"ItemAdded", "ItemRemoved"}[i], SchemaVersion: 1, OccurredAt: occurred, RecordedAt: recorded.UTC(),
 				CorrelationID: "corr-1", CausationID: "cause-1", Actor: "user-42", Payload: env.Payload,
 			}
-			if fmt.Sprint(env) != fmt.Sprint(want) || !env.OccurredAt.Equal(occurred) {
+			if fmt.Sprint(env) != fmt.Sprint(want) || !env.OccurredAt.Equal(occurred) || !env.RecordedAt.After(occurred) {
 				t.Errorf("%s: event %d is\n%+v\nwant\n%+v", from, i, env, want)
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-const envelopeColumns = `transaction_id, "offset", uuid, payload, metadata, stream_id, stream_version, event_type`
+const envelopeColumns = `transaction_id, "offset", uuid, payload, metadata, stream_id, stream_version, event_type, created_at`
 
 // Querier runs a query: a pool, a connection or a transaction.
 type Querier interface {
@@ -107,10 +107,11 @@ func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
 			version  *int64
 			typ      *string
 		)
-		if err := rows.Scan(&txID, &env.Position.Offset, &env.EventID, &payload, &metadata, &stream, &version, &typ); err != nil {
+		if err := rows.Scan(&txID, &env.Position.Offset, &env.EventID, &payload, &metadata, &stream, &version, &typ, &env.RecordedAt); err != nil {
 			return nil, err
 		}
 		env.Position.TxID = uint64(txID)
+		env.RecordedAt = env.RecordedAt.UTC()
 		var md storedMetadata
 		if fast := (storedBytes{}); metadataFields(metadata, fast.set) {
 			md = fast.strings()
@@ -163,4 +164,21 @@ func (s *Store) position(ctx context.Context, query string, args ...any) (Positi
 		return Position{}, fmt.Errorf("read a position: %w", err)
 	}
 	return Position{TxID: uint64(txID), Offset: offset}, nil
+}
+
+// Sequence is the number of events at or before p in the log order, so the n-th event
+// of the log has sequence n: one increasing integer per position that every replay
+// gives the same, as the order of what readers see never changes. p should be a
+// position readers have seen (a cursor the log handed out).
+func (s *Store) Sequence(ctx context.Context, p Position) (int64, error) {
+	if p == (Position{}) {
+		return 0, nil
+	}
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+eventsTable+`
+		WHERE (transaction_id, "offset") <= ($1::text::xid8, $2)`, strconv.FormatUint(p.TxID, 10), p.Offset).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("sequence of %s: %w", p, err)
+	}
+	return n, nil
 }

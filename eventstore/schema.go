@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
 )
 
 // Topic is the one watermill topic of the engine: one table holds every event in one
@@ -37,7 +39,7 @@ func (s SchemaAdapter) SchemaInitializingQueries(params wsql.SchemaInitializingQ
 		CREATE TABLE IF NOT EXISTS ` + table + ` (
 			"offset" BIGSERIAL,
 			uuid VARCHAR(36) NOT NULL,
-			created_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+			created_at TIMESTAMPTZ NOT NULL DEFAULT statement_timestamp(),
 			payload ` + s.PayloadColumnType(params.Topic) + ` DEFAULT NULL,
 			metadata JSON DEFAULT NULL,
 			transaction_id xid8 NOT NULL,
@@ -126,7 +128,7 @@ func (s SchemaAdapter) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, e
 	}
 	query := `
 		WITH last_processed AS (` + next.Query + `)
-		SELECT m."offset", m.transaction_id, m.uuid, m.payload, m.metadata
+		SELECT m."offset", m.transaction_id, m.uuid, m.payload, m.metadata, m.created_at
 		FROM ` + s.MessagesTable(params.Topic) + ` m
 		WHERE (m.transaction_id, m."offset") > (
 				(SELECT last_processed_transaction_id FROM last_processed),
@@ -137,16 +139,28 @@ func (s SchemaAdapter) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, e
 	return wsql.Query{Query: query, Args: next.Args}, nil
 }
 
-// UnmarshalMessage adds the row's position to the message metadata, so consumers can
-// keep checkpoints and measure lag.
+// UnmarshalMessage reads a row of SelectQuery and adds its position and its append's
+// time to the message metadata, so consumers can keep checkpoints, measure lag and
+// pass the envelope on whole.
 func (s SchemaAdapter) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsql.Row, error) {
-	row, err := s.DefaultPostgreSQLSchema.UnmarshalMessage(params)
-	if err != nil {
-		return row, err
+	var (
+		r        wsql.Row
+		txID     wsql.XID8
+		recorded time.Time
+	)
+	if err := params.Row.Scan(&r.Offset, &txID, &r.UUID, &r.Payload, &r.Metadata, &recorded); err != nil {
+		return wsql.Row{}, fmt.Errorf("could not scan message row: %w", err)
 	}
-	txID, _ := row.ExtraData["transaction_id"].(wsql.XID8)
-	row.Msg.Metadata.Set(MetaPosition, Position{TxID: uint64(txID), Offset: row.Offset}.String())
-	return row, nil
+	r.Msg = message.NewMessage(string(r.UUID), r.Payload)
+	if r.Metadata != nil {
+		if err := json.Unmarshal(r.Metadata, &r.Msg.Metadata); err != nil {
+			return wsql.Row{}, fmt.Errorf("could not unmarshal metadata as JSON: %w", err)
+		}
+	}
+	r.ExtraData = map[string]any{"transaction_id": txID}
+	r.Msg.Metadata.Set(MetaPosition, Position{TxID: uint64(txID), Offset: r.Offset}.String())
+	r.Msg.Metadata.Set(MetaRecordedAt, formatTime(recorded))
+	return r, nil
 }
 
 // SubscribeIsolationLevel is READ COMMITTED: a batch's select is one statement, whose

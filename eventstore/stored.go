@@ -3,9 +3,11 @@ package eventstore
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -21,6 +23,7 @@ type StoredEvent struct {
 	EventType     []byte
 	SchemaVersion int
 	OccurredAt    []byte // RFC 3339 in UTC, as the append wrote it
+	RecordedAt    time.Time
 	CorrelationID []byte
 	CausationID   []byte
 	Actor         []byte
@@ -34,12 +37,13 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 	if limit <= 0 {
 		return 0, fmt.Errorf("%w: page size %d", ErrInvalidEvent, limit)
 	}
-	// Text results: the columns arrive as the bytes they are passed on as.
+	// Text results: the columns arrive as the bytes they are passed on as; only the
+	// insert's time comes in binary, whose form depends on no session setting.
 	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
 		WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
 			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 		ORDER BY transaction_id, "offset"
-		LIMIT $3`, pgx.QueryResultFormats{pgx.TextFormatCode},
+		LIMIT $3`, storedFormats,
 		strconv.FormatUint(after.TxID, 10), after.Offset, limit)
 	if err != nil {
 		return 0, fmt.Errorf("scan after %s: %w", after, err)
@@ -65,6 +69,14 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 	return n, nil
 }
 
+// storedFormats are the result formats of a row of envelopeColumns for ScanAll.
+var storedFormats = pgx.QueryResultFormats{pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode,
+	pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode, pgx.TextFormatCode, pgx.BinaryFormatCode}
+
+// postgresEpoch is 2000-01-01 in Unix microseconds, where PostgreSQL's binary
+// timestamps count from.
+const postgresEpoch = 946_684_800_000_000
+
 // storedEvent fills ev from a row of envelopeColumns in text, with the checks of
 // scanEnvelopes.
 func (s *Store) storedEvent(v [][]byte, ev *StoredEvent, known *[]byte) error {
@@ -89,6 +101,10 @@ func (s *Store) storedEvent(v [][]byte, ev *StoredEvent, known *[]byte) error {
 		!bytes.Equal(md.streamID, ev.StreamID) || !bytes.Equal(md.eventType, ev.EventType) || len(ev.StreamID) == 0 {
 		return fmt.Errorf("%w: columns of %s disagree with its metadata", ErrInvalidEvent, ev.EventID)
 	}
+	if len(v[8]) != 8 {
+		return fmt.Errorf("%w: created_at of %s", ErrInvalidEvent, ev.EventID)
+	}
+	ev.RecordedAt = time.UnixMicro(postgresEpoch + int64(binary.BigEndian.Uint64(v[8]))).UTC()
 	ev.StreamVersion, ev.SchemaVersion = int64(version), int(schema)
 	ev.OccurredAt, ev.CorrelationID, ev.CausationID, ev.Actor = md.occurredAt, md.correlationID, md.causationID, md.actor
 	if !bytes.Equal(*known, ev.EventType) {

@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strconv"
@@ -139,9 +141,10 @@ func (s *server) readProjectionStatuses(ctx context.Context) ([]projectionStatus
 	return out, nil
 }
 
-// replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by
-// after (a cursor, exclusive), since and until (RFC 3339, occurred_at), type and stream
-// (each repeatable or comma-separated). Filters and the database are checked before the
+// replay streams the log as NDJSON (format=csv for CSV; format=parquet for a zip of
+// one Parquet file per event type), in log order, filtered by
+// after (a cursor, exclusive), since and until (occurred_at; RFC 3339 or a date), type
+// and stream (each repeatable or comma-separated). Filters and the database are checked before the
 // first byte; a failure once streaming ends the NDJSON with an {"error":…} line and is
 // logged.
 func (s *server) replay(c *fiber.Ctx) error {
@@ -154,21 +157,32 @@ func (s *server) replay(c *fiber.Ctx) error {
 		return err
 	}
 	contentType := "application/x-ndjson"
-	if format == projections.FormatCSV {
+	switch format {
+	case projections.FormatCSV:
 		contentType = "text/csv; charset=utf-8"
+	case projections.FormatParquet:
+		contentType = "application/zip"
+		c.Set(fiber.HeaderContentDisposition, `attachment; filename="supermock-events.zip"`)
 	}
 	c.Set(fiber.HeaderContentType, contentType)
 	log, requestID := s.logger(c), requestIDOf(c)
 	conn := c.Context().Conn()
 	// The stream outlives the handler (and its request context); it ends with the server.
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
-		res, err := projections.Replay(s.lifetime, s.Store.Log(), &renewingWriter{w: w, conn: conn}, f, format)
+		out := &renewingWriter{w: w, conn: conn}
+		var res projections.ReplayResult
+		var err error
+		if format == projections.FormatParquet {
+			res, err = projections.ReplayParquetZip(s.lifetime, s.Store.Log(), out, f)
+		} else {
+			res, err = projections.Replay(s.lifetime, s.Store.Log(), out, f, format)
+		}
 		if err == nil {
 			log.Info("replay streamed", "events", res.Events, "last", res.Last.String())
 			return
 		}
 		log.Error("replay failed", "err", err, "events", res.Events, "last", res.Last.String())
-		if format != projections.FormatCSV {
+		if format == projections.FormatNDJSON {
 			_ = json.NewEncoder(w).Encode(errorBody{Error: errorDetail{Code: "replay-failed",
 				Message: "the replay stopped after " + res.Last.String() + ": resume with after", RequestID: requestID}})
 		}
@@ -195,20 +209,22 @@ func (r *renewingWriter) Write(p []byte) (int, error) {
 }
 
 func replayFilter(c *fiber.Ctx) (projections.ReplayFilter, string, error) {
-	var f projections.ReplayFilter
-	var err error
-	if f.After, err = eventstore.ParsePosition(c.Query("after")); err != nil {
+	f, err := projections.ReplayQuery{After: c.Query("after"), Since: c.Query("since"), Until: c.Query("until"),
+		Types: queryList(c, "type"), Streams: queryList(c, "stream")}.Parse()
+	var bad *projections.FilterError
+	switch {
+	case errors.Is(err, eventstore.ErrBadCursor):
 		return f, "", errBadCursor
+	case errors.Is(err, eventstore.ErrUnknownEventType):
+		return f, "", newError(fiber.StatusBadRequest, "unknown-event-type", err.Error())
+	case errors.As(err, &bad):
+		return f, "", invalidField(bad.Field, fmt.Sprintf("%q is %s", bad.Value, bad.Reason))
+	case err != nil:
+		return f, "", err
 	}
-	for name, t := range map[string]*time.Time{"since": &f.Since, "until": &f.Until} {
-		if *t, err = queryTime(c, name, time.Time{}); err != nil {
-			return f, "", err
-		}
-	}
-	f.Types, f.Streams = queryList(c, "type"), queryList(c, "stream")
 	format := c.Query("format", projections.FormatNDJSON)
-	if format != projections.FormatNDJSON && format != projections.FormatCSV {
-		return f, "", invalidField("format", "must be ndjson or csv")
+	if format != projections.FormatNDJSON && format != projections.FormatCSV && format != projections.FormatParquet {
+		return f, "", invalidField("format", fmt.Sprintf("%q is not ndjson, csv or parquet", format))
 	}
 	return f, format, nil
 }

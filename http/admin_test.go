@@ -1,11 +1,16 @@
 package http_test
 
 import (
+	"archive/zip"
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 func TestAdminRebuild(t *testing.T) {
@@ -143,18 +148,68 @@ func TestAdminReplay(t *testing.T) {
 	if got := lines("/api/admin/events?stream=user-" + user.User.ID + "&type=QueueJoined,ProfessionsSelected"); len(got) != 2 {
 		t.Fatalf("the user's stream: %v", got)
 	}
-	if got := lines("/api/admin/events?after=" + all[1]["position"].(string)); len(got) != len(all)-2 || got[0]["position"] != all[2]["position"] {
+	for i, ev := range all {
+		if ev["sequence"] != float64(i+1) || ev["recorded_at"] == nil || ev["occurred_at"] == nil {
+			t.Fatalf("event %d: %v", i+1, ev)
+		}
+	}
+	if got := lines("/api/admin/events?after=" + all[1]["position"].(string)); len(got) != len(all)-2 || got[0]["position"] != all[2]["position"] ||
+		got[0]["sequence"] != float64(3) {
 		t.Fatalf("after the second event: %v", got)
 	}
 	if got := lines("/api/admin/events?since=" + time.Now().Add(time.Hour).UTC().Format(time.RFC3339)); len(got) != 0 {
 		t.Fatalf("events from the future: %v", got)
 	}
 	wantError(t, e.call("GET", "/api/admin/events?after=x", admin.Token, nil), 400, "bad-cursor")
-	wantError(t, e.call("GET", "/api/admin/events?since=yesterday", admin.Token, nil), 400, "invalid-request")
+	today := time.Now().UTC().Format("2006-01-02")
+	if got := lines("/api/admin/events?since=" + today); len(got) != len(all) {
+		t.Fatalf("since %s, a date: %d events of %d", today, len(got), len(all))
+	}
+	for query, code := range map[string]string{"since=yesterday": "invalid-request", "type=QueueJoined,Foo": "unknown-event-type",
+		"until=2025-02-30": "invalid-request"} {
+		r := e.call("GET", "/api/admin/events?"+query, admin.Token, nil)
+		wantError(t, r, 400, code)
+		if _, value, _ := strings.Cut(query, "="); !strings.Contains(string(r.body), strings.TrimPrefix(value, "QueueJoined,")) {
+			t.Errorf("%s: the error does not name the value: %s", query, r.body)
+		}
+	}
+	if r := e.call("GET", "/api/admin/events?type=Foo", admin.Token, nil); !strings.Contains(string(r.body), "QueueJoined") {
+		t.Errorf("an unknown type's error does not list the known ones: %s", r.body)
+	}
 	wantError(t, e.call("GET", "/api/admin/events?format=xml", admin.Token, nil), 400, "invalid-request")
 	wantError(t, e.call("GET", "/api/admin/events", user.Token, nil), 403, "forbidden")
+	// Parquet: a zip of one file per event type, holding every event.
+	zipped := e.call("GET", "/api/admin/events?format=parquet", admin.Token, nil)
+	if zipped.status != 200 || zipped.header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("parquet: %d %v", zipped.status, zipped.header)
+	}
+	archive, err := zip.NewReader(bytes.NewReader(zipped.body), int64(len(zipped.body)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows int64
+	names := map[string]bool{}
+	for _, entry := range archive.File {
+		r, err := entry.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := parquet.OpenFile(bytes.NewReader(raw), int64(len(raw)))
+		if err != nil {
+			t.Fatalf("%s: %v", entry.Name, err)
+		}
+		rows += file.NumRows()
+		names[entry.Name] = true
+	}
+	if rows != int64(len(all)) || !names["UserRegistered.parquet"] || !names["QueueJoined.parquet"] {
+		t.Fatalf("the zip holds %d rows in %v, the log %d events", rows, names, len(all))
+	}
 	csv := e.call("GET", "/api/admin/events?format=csv", admin.Token, nil)
-	if csv.status != 200 || !strings.HasPrefix(string(csv.body), "position,event_id,") || strings.Count(string(csv.body), "\n") != len(all)+1 {
+	if csv.status != 200 || !strings.HasPrefix(string(csv.body), "position,sequence,event_id,") || strings.Count(string(csv.body), "\n") != len(all)+1 {
 		t.Fatalf("csv: %s", csv)
 	}
 }

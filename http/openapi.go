@@ -96,7 +96,7 @@ var operations = []operation{
 		access: admin, response: projectionsResponse{}, query: []string{"limit", "after"}, refusals: []int{400}},
 	{method: "GET", path: "/api/admin/consumers", id: "listConsumers", summary: "Every consumer of the process (projections, matchmaker, notifier's consumer, scheduler and sender, expiry): position, lag, last error, running, stuck; by name",
 		access: admin, response: consumersResponse{}, query: []string{"limit", "after"}, refusals: []int{400}},
-	{method: "GET", path: "/api/admin/events", id: "replayEvents", summary: "Replay the log as NDJSON (or format=csv), filtered, in log order; a stream, not a page: resume with after, the position of the last line",
+	{method: "GET", path: "/api/admin/events", id: "replayEvents", summary: "Replay the log as NDJSON (or format=csv, or format=parquet: a zip of one Parquet file per event type), filtered, in log order; a stream, not a page: resume with after, the position of the last line",
 		access: admin, query: []string{"after", "since", "until", "type", "stream", "format"}, contentType: "application/x-ndjson", refusals: []int{400}},
 	{method: "POST", path: "/api/admin/projections/:name/rebuild", id: "rebuildProjection", summary: "Rebuild a projection (name all: every one, reading the log once) from position zero in the background (202; 200 if already done); reads go on",
 		access: admin, response: rebuildResponse{}, status: 202, also: []int{200}, refusals: []int{404, 409}},
@@ -126,8 +126,8 @@ var queryParams = map[string]map[string]any{
 	"profession": {"description": "only this profession (the form's by default on slots)", "schema": map[string]any{"$ref": "#/components/schemas/Profession"}},
 	"language":   {"description": "only this ISO 639-1 language (the form's by default on slots)", "schema": map[string]any{"$ref": "#/components/schemas/Language"}},
 	"role":       {"description": "the role I would take (my preferred one by default)", "schema": map[string]any{"$ref": "#/components/schemas/InterviewRole"}},
-	"since":      {"description": "events that occurred at or after this time", "schema": map[string]any{"type": "string", "format": "date-time"}},
-	"until":      {"description": "before this time (events: occurred; interviews: scheduled)", "schema": map[string]any{"type": "string", "format": "date-time"}},
+	"since":      {"description": "events that occurred at or after this time (RFC 3339, or a date: its midnight UTC)", "schema": map[string]any{"type": "string"}},
+	"until":      {"description": "before this time (events: occurred; interviews: scheduled; RFC 3339, or for events a date: its midnight UTC)", "schema": map[string]any{"type": "string"}},
 	"from":       {"description": "interviews scheduled at or after this time", "schema": map[string]any{"type": "string", "format": "date-time"}},
 	"days":       {"description": "days of matches to count, back from now", "schema": map[string]any{"type": "integer", "minimum": 1, "maximum": 31, "default": 7}},
 	"delivery": {"description": "delivery statuses, repeatable or comma-separated", "schema": map[string]any{"type": "string"},
@@ -136,7 +136,7 @@ var queryParams = map[string]map[string]any{
 	"username":    {"description": "a Telegram username, with or without @, any case", "schema": map[string]any{"type": "string"}},
 	"type":        {"description": "event types, repeatable or comma-separated", "schema": map[string]any{"type": "string"}, "example": "QueueJoined,MatchMade"},
 	"stream":      {"description": "stream ids, repeatable or comma-separated", "schema": map[string]any{"type": "string"}},
-	"format":      {"description": "ndjson (the default) or csv", "schema": map[string]any{"type": "string", "enum": []string{"ndjson", "csv"}}},
+	"format":      {"description": "ndjson (the default), csv, or parquet (a zip of one file per event type)", "schema": map[string]any{"type": "string", "enum": []string{"ndjson", "csv", "parquet"}}},
 }
 
 // requestExamples are what a client sends, shown beside each request body.
@@ -196,7 +196,7 @@ type widgetRequest struct {
 type widgetNumber int64
 
 var errorDescriptions = map[int]string{
-	400: "bad input: malformed-json, invalid-request, bad-cursor, or a domain rule on the input; fields names every wrong field",
+	400: "bad input: malformed-json, invalid-request, bad-cursor, unknown-event-type (the known ones are listed), or a domain rule on the input; fields names every wrong field",
 	401: "unauthorized, token-expired, token-invalid, session-ended (logged out), telegram-hash-invalid, telegram-auth-expired",
 	403: "forbidden (admins only), interview-not-participant, or cross-site-refused (a state change on the cookie without JSON or the web app's Origin)",
 	404: "not found, or not yours",

@@ -4,7 +4,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -241,4 +244,81 @@ func BenchmarkLiveLag(b *testing.B) {
 	b.ReportMetric(float64(q(0.99).Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(q(1).Microseconds())/1000, "max-ms")
 	b.Logf("lag over %d registrations: p50 %s p99 %s max %s", len(all), q(0.5), q(0.99), q(1))
+}
+
+// BenchmarkReplayParquet exports a generated history (PARQUET_BENCH_EVENTS, default
+// 1 000 000) into one Parquet file per event type; the NDJSON replay of the same history
+// to a file in the same run is the baseline, for the rate and for the size.
+func BenchmarkReplayParquet(b *testing.B) {
+	total := 1_000_000
+	if n, err := strconv.Atoi(os.Getenv("PARQUET_BENCH_EVENTS")); err == nil && n > 0 {
+		total = n
+	}
+	ctx := context.Background()
+	e := newEnv(b)
+	start := time.Now()
+	n := e.generate(b, demo.Config{Users: total / 16, Seed: 13, Days: 30, MaxEvents: total, FlushEvery: 5000})
+	b.Logf("%d events generated in %s", n, time.Since(start))
+	if _, err := e.pool.Exec(ctx, `VACUUM ANALYZE watermill_events`); err != nil {
+		b.Fatal(err)
+	}
+	waitVisible(b, e)
+	dir := b.TempDir()
+	var parquetTime, ndjsonTime time.Duration
+	var parquetBytes, ndjsonBytes int64
+	export := func() {
+		out := filepath.Join(dir, "parquet")
+		if err := os.RemoveAll(out); err != nil {
+			b.Fatal(err)
+		}
+		if err := os.Mkdir(out, 0o755); err != nil {
+			b.Fatal(err)
+		}
+		t := time.Now()
+		res, files, err := ReplayParquet(ctx, e.store, out, ReplayFilter{})
+		if err != nil || res.Events != int64(n) {
+			b.Fatalf("exported %d of %d events: %v", res.Events, n, err)
+		}
+		parquetTime += time.Since(t)
+		parquetBytes = 0
+		for _, f := range files {
+			st, err := os.Stat(f.Path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			parquetBytes += st.Size()
+		}
+	}
+	ndjson := func() {
+		file, err := os.Create(filepath.Join(dir, "events.ndjson"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer file.Close()
+		t := time.Now()
+		if res, err := Replay(ctx, e.store, file, ReplayFilter{}, FormatNDJSON); err != nil || res.Events != int64(n) {
+			b.Fatalf("replayed %d of %d events: %v", res.Events, n, err)
+		}
+		ndjsonTime += time.Since(t)
+		st, err := file.Stat()
+		if err != nil {
+			b.Fatal(err)
+		}
+		ndjsonBytes = st.Size()
+	}
+	for i := 0; b.Loop(); i++ {
+		if i%2 == 0 {
+			export()
+			ndjson()
+		} else {
+			ndjson()
+			export()
+		}
+	}
+	events := float64(b.N * n)
+	b.ReportMetric(events/parquetTime.Seconds(), "events/s")
+	b.ReportMetric(events/ndjsonTime.Seconds(), "ndjson-events/s")
+	b.ReportMetric(float64(parquetBytes)/(1<<20), "parquet-MiB")
+	b.ReportMetric(float64(ndjsonBytes)/(1<<20), "ndjson-MiB")
+	b.ReportMetric(float64(parquetBytes)/float64(ndjsonBytes), "size-ratio")
 }

@@ -13,10 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
 )
 
-// ReplayFilter selects events of the log; zero fields select everything.
+// ReplayFilter selects events of the log; zero fields select everything. Since and
+// Until bound occurred_at, the time of the fact, not when it was recorded.
 type ReplayFilter struct {
 	After   eventstore.Position // exclusive: resume from the last position you got
 	Since   time.Time           // occurred_at ≥ Since
@@ -42,32 +44,111 @@ func (f ReplayFilter) match(e *eventstore.StoredEvent) (bool, error) {
 	return (f.Since.IsZero() || !at.Before(f.Since)) && (f.Until.IsZero() || at.Before(f.Until)), nil
 }
 
+// ReplayQuery is a replay's filter as people write it, on the command line or in a
+// query string.
+type ReplayQuery struct {
+	After, Since, Until string
+	Types, Streams      []string
+}
+
+// FilterError is a filter value a replay cannot use: it names the filter, echoes the
+// value and says what would do. It wraps eventstore.ErrUnknownEventType for a type
+// the log does not know, and eventstore.ErrBadCursor for a cursor.
+type FilterError struct {
+	Field, Value, Reason string
+	Err                  error
+}
+
+func (e *FilterError) Error() string { return fmt.Sprintf("%s %q: %s", e.Field, e.Value, e.Reason) }
+func (e *FilterError) Unwrap() error { return e.Err }
+
+// dateLayout is a day without a time, read as its midnight in UTC.
+const dateLayout = "2006-01-02"
+
+// Parse checks every value of the query and returns the filter; the first value that
+// does not do is a *FilterError.
+func (q ReplayQuery) Parse() (ReplayFilter, error) {
+	var f ReplayFilter
+	var err error
+	if f.After, err = eventstore.ParsePosition(q.After); err != nil {
+		return f, &FilterError{Field: "after", Value: q.After, Reason: "not a cursor the log handed out (<transaction id>-<offset>)", Err: err}
+	}
+	for _, t := range []struct {
+		field, value string
+		dst          *time.Time
+	}{{"since", q.Since, &f.Since}, {"until", q.Until, &f.Until}} {
+		if t.value == "" {
+			continue
+		}
+		if *t.dst, err = ParseTime(t.value); err != nil {
+			return f, &FilterError{Field: t.field, Value: t.value,
+				Reason: "not an RFC 3339 time (2025-03-05T09:30:00Z) nor a date (2025-03-05, midnight UTC)"}
+		}
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, &FilterError{Field: "until", Value: q.Until, Reason: "not after since " + q.Since + ": no event can match"}
+	}
+	known := EventTypeNames()
+	for _, t := range q.Types {
+		if !slices.Contains(known, t) {
+			return f, &FilterError{Field: "type", Value: t, Err: eventstore.ErrUnknownEventType,
+				Reason: "unknown event type; the log knows " + strings.Join(known, ", ")}
+		}
+	}
+	f.Types, f.Streams = q.Types, q.Streams
+	return f, nil
+}
+
+// ParseTime reads a time as the filters take it: RFC 3339, or a date for its midnight
+// in UTC.
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(dateLayout, s); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// EventTypeNames are the names of every event type of the log, sorted.
+func EventTypeNames() []string {
+	var names []string
+	for _, t := range domain.EventTypes() {
+		names = append(names, t.Name)
+	}
+	slices.Sort(names)
+	return names
+}
+
 // Replay formats.
 const (
 	FormatNDJSON = "ndjson"
 	FormatCSV    = "csv"
 )
 
-// ErrBadFormat is returned for a replay format other than ndjson and csv.
+// ErrBadFormat is returned for a format Replay does not write: ndjson and csv are its
+// own; parquet is ReplayParquet's.
 var ErrBadFormat = errors.New("unknown replay format")
 
 // ReplayedEvent is one line of an NDJSON replay; a CSV replay has the same columns.
+// Sequence numbers the events of the log from 1 in log order, the same in every
+// replay; the events of one stream read alone have none.
 type ReplayedEvent struct {
 	Position      string          `json:"position"`
+	Sequence      int64           `json:"sequence,omitempty"`
 	EventID       string          `json:"event_id"`
 	StreamID      string          `json:"stream_id"`
 	StreamVersion int64           `json:"stream_version"`
 	EventType     string          `json:"event_type"`
 	SchemaVersion int             `json:"schema_version"`
 	OccurredAt    string          `json:"occurred_at"`
+	RecordedAt    string          `json:"recorded_at"`
 	CorrelationID string          `json:"correlation_id"`
 	CausationID   string          `json:"causation_id"`
 	Actor         string          `json:"actor"`
 	Payload       json.RawMessage `json:"payload"`
 }
 
-var csvHeader = []string{"position", "event_id", "stream_id", "stream_version", "event_type", "schema_version",
-	"occurred_at", "correlation_id", "causation_id", "actor", "payload"}
+var csvHeader = []string{"position", "sequence", "event_id", "stream_id", "stream_version", "event_type", "schema_version",
+	"occurred_at", "recorded_at", "correlation_id", "causation_id", "actor", "payload"}
 
 // ReplayResult says how far a replay got: Last is the cursor to resume after.
 type ReplayResult struct {
@@ -80,15 +161,14 @@ type ReplayResult struct {
 // replays of the same history are byte for byte the same. It reads pages with the
 // direct page reader, never through a consumer group.
 func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayFilter, format string) (ReplayResult, error) {
-	const pageSize = 5000
 	out := bufio.NewWriterSize(w, 1<<16)
-	var write func(*eventstore.StoredEvent) error
+	var write func(*eventstore.StoredEvent, int64) error
 	var cw *csv.Writer
 	switch format {
 	case FormatNDJSON, "":
 		var line []byte
-		write = func(e *eventstore.StoredEvent) error {
-			line = appendNDJSON(line[:0], e)
+		write = func(e *eventstore.StoredEvent, seq int64) error {
+			line = appendNDJSON(line[:0], e, seq)
 			_, err := out.Write(line)
 			return err
 		}
@@ -97,10 +177,11 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 		if err := cw.Write(csvHeader); err != nil {
 			return ReplayResult{}, err
 		}
-		write = func(e *eventstore.StoredEvent) error {
-			row := []string{e.Position.String(), string(e.EventID), string(e.StreamID), strconv.FormatInt(e.StreamVersion, 10),
-				string(e.EventType), strconv.Itoa(e.SchemaVersion), string(e.OccurredAt), string(e.CorrelationID),
-				string(e.CausationID), string(e.Actor), string(compactPayload(e.Payload))}
+		write = func(e *eventstore.StoredEvent, seq int64) error {
+			row := []string{e.Position.String(), strconv.FormatInt(seq, 10), string(e.EventID), string(e.StreamID),
+				strconv.FormatInt(e.StreamVersion, 10), string(e.EventType), strconv.Itoa(e.SchemaVersion), string(e.OccurredAt),
+				e.RecordedAt.Format(time.RFC3339Nano), string(e.CorrelationID), string(e.CausationID), string(e.Actor),
+				string(compactPayload(e.Payload))}
 			for i := range row {
 				row[i] = csvCell(row[i])
 			}
@@ -109,28 +190,14 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 	default:
 		return ReplayResult{}, fmt.Errorf("%w: %q", ErrBadFormat, format)
 	}
-	res := ReplayResult{Last: f.After}
-	pos := f.After
-	for {
-		n, err := store.ScanAll(ctx, pos, pageSize, func(e *eventstore.StoredEvent) error {
-			pos = e.Position
-			ok, err := f.match(e)
-			if !ok || err != nil {
-				return err
-			}
-			if err := write(e); err != nil {
-				return fmt.Errorf("replay: %w", err)
-			}
-			res.Events++
-			res.Last = e.Position
-			return nil
-		})
-		if err != nil {
-			return res, err
+	res, err := scanReplay(ctx, store, f, func(e *eventstore.StoredEvent, seq int64) error {
+		if err := write(e, seq); err != nil {
+			return fmt.Errorf("replay: %w", err)
 		}
-		if n < pageSize {
-			break
-		}
+		return nil
+	})
+	if err != nil {
+		return res, err
 	}
 	if cw != nil {
 		cw.Flush()
@@ -142,6 +209,37 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 		return res, fmt.Errorf("replay: %w", err)
 	}
 	return res, nil
+}
+
+// scanReplay calls write for every event the filter selects, in log order, with its
+// sequence, up to the head of the log as the scan reaches it.
+func scanReplay(ctx context.Context, store *eventstore.Store, f ReplayFilter, write func(*eventstore.StoredEvent, int64) error) (ReplayResult, error) {
+	const pageSize = 5000
+	seq, err := store.Sequence(ctx, f.After)
+	if err != nil {
+		return ReplayResult{}, err
+	}
+	res := ReplayResult{Last: f.After}
+	pos := f.After
+	for {
+		n, err := store.ScanAll(ctx, pos, pageSize, func(e *eventstore.StoredEvent) error {
+			pos = e.Position
+			seq++ // every event of the log counts, selected or not
+			ok, err := f.match(e)
+			if !ok || err != nil {
+				return err
+			}
+			if err := write(e, seq); err != nil {
+				return err
+			}
+			res.Events++
+			res.Last = e.Position
+			return nil
+		})
+		if err != nil || n < pageSize {
+			return res, err
+		}
+	}
 }
 
 // csvCell keeps a spreadsheet from running a cell as a formula: one that starts with
@@ -160,7 +258,7 @@ func Replayed(env eventstore.Envelope) ReplayedEvent {
 	return ReplayedEvent{
 		Position: env.Position.String(), EventID: env.EventID, StreamID: env.StreamID,
 		StreamVersion: env.StreamVersion, EventType: env.EventType, SchemaVersion: env.SchemaVersion,
-		OccurredAt: env.OccurredAt.UTC().Format(time.RFC3339Nano), CorrelationID: env.CorrelationID,
-		CausationID: env.CausationID, Actor: env.Actor, Payload: env.Payload,
+		OccurredAt: env.OccurredAt.UTC().Format(time.RFC3339Nano), RecordedAt: env.RecordedAt.UTC().Format(time.RFC3339Nano),
+		CorrelationID: env.CorrelationID, CausationID: env.CausationID, Actor: env.Actor, Payload: env.Payload,
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
+	"time"
 
 	"github.com/supermock/engine/eventstore"
 )
@@ -11,12 +12,14 @@ import (
 // appendNDJSON appends the NDJSON line of a ReplayedEvent without decoding the stored
 // event: the same bytes encoding/json writes for it (no HTML escaping), with the
 // stored payload passed through.
-func appendNDJSON(b []byte, e *eventstore.StoredEvent) []byte {
+func appendNDJSON(b []byte, e *eventstore.StoredEvent, sequence int64) []byte {
 	b = append(b, `{"position":"`...)
 	b = strconv.AppendUint(b, e.Position.TxID, 10)
 	b = append(b, '-')
 	b = strconv.AppendInt(b, e.Position.Offset, 10)
-	b = append(b, `","event_id":`...)
+	b = append(b, `","sequence":`...)
+	b = strconv.AppendInt(b, sequence, 10)
+	b = append(b, `,"event_id":`...)
 	b = appendJSONString(b, e.EventID)
 	b = append(b, `,"stream_id":`...)
 	b = appendJSONString(b, e.StreamID)
@@ -28,6 +31,9 @@ func appendNDJSON(b []byte, e *eventstore.StoredEvent) []byte {
 	b = strconv.AppendInt(b, int64(e.SchemaVersion), 10)
 	b = append(b, `,"occurred_at":`...)
 	b = appendJSONString(b, e.OccurredAt)
+	b = append(b, `,"recorded_at":"`...)
+	b = e.RecordedAt.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, '"')
 	b = append(b, `,"correlation_id":`...)
 	b = appendJSONString(b, e.CorrelationID)
 	b = append(b, `,"causation_id":`...)

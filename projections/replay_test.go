@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,7 +42,7 @@ func decodeLine(t *testing.T, line string) ReplayedEvent {
 func TestReplayFiltersSelectExactlyTheRightEventsAndResumeWithoutGapOrRepeat(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	// Two generations, so occurred_at (the append time) spans a visible gap.
+	// Two generations a month apart in simulated time, which is their occurred_at.
 	e.generate(t, demo.Config{Users: 30, Seed: 8, Days: 2})
 	time.Sleep(20 * time.Millisecond)
 	e.generate(t, demo.Config{Users: 30, Seed: 9, Days: 2, Start: time.Date(2025, 4, 1, 8, 0, 0, 0, time.UTC)})
@@ -67,6 +68,9 @@ func TestReplayFiltersSelectExactlyTheRightEventsAndResumeWithoutGapOrRepeat(t *
 	events := make([]ReplayedEvent, len(all))
 	for i, l := range all {
 		events[i] = decodeLine(t, l)
+		if events[i].Sequence != int64(i+1) {
+			t.Fatalf("line %d has sequence %d", i+1, events[i].Sequence)
+		}
 		if i > 0 {
 			prev, _ := eventstore.ParsePosition(events[i-1].Position)
 			cur, _ := eventstore.ParsePosition(events[i].Position)
@@ -152,7 +156,8 @@ func TestReplayFiltersSelectExactlyTheRightEventsAndResumeWithoutGapOrRepeat(t *
 	}
 	for i, r := range records[1:] {
 		ev := events[i]
-		if got := fmt.Sprint(r[0], r[2], r[3], r[4], r[6], r[10]); got != fmt.Sprint(ev.Position, ev.StreamID, ev.StreamVersion, ev.EventType, ev.OccurredAt, string(ev.Payload)) {
+		if got := fmt.Sprint(r[0], r[1], r[3], r[4], r[5], r[7], r[8], r[12]); got != fmt.Sprint(ev.Position, ev.Sequence, ev.StreamID,
+			ev.StreamVersion, ev.EventType, ev.OccurredAt, ev.RecordedAt, string(ev.Payload)) {
 			t.Fatalf("csv record %d: %v, ndjson %+v", i, r, ev)
 		}
 	}
@@ -210,13 +215,17 @@ func TestReplayLinesAreTheEncodedEnvelopes(t *testing.T) {
 	enc := json.NewEncoder(&want)
 	enc.SetEscapeHTML(false)
 	var after eventstore.Position
+	var sequence int64
 	for {
 		page, err := e.store.ReadAll(ctx, after, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, env := range page {
-			if err := enc.Encode(Replayed(env)); err != nil {
+			ev := Replayed(env)
+			sequence++
+			ev.Sequence = sequence
+			if err := enc.Encode(ev); err != nil {
 				t.Fatal(err)
 			}
 			after = env.Position
@@ -236,5 +245,76 @@ func TestReplayLinesAreTheEncodedEnvelopes(t *testing.T) {
 		if got[i] != wantLines[i] {
 			t.Fatalf("line %d:\n%s\nencoding/json:\n%s", i, got[i], wantLines[i])
 		}
+	}
+}
+
+// occurred_at is the simulated time of the demo's facts and recorded_at the insert's:
+// a day of the history is found by its date, and both times are those the log holds.
+func TestReplayTimesAreTheFactsAndTheAppends(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.generate(t, demo.Config{Users: 20, Seed: 5, Days: 3}) // from 2025-03-03 08:00 UTC
+	waitVisible(t, e)
+	ctx := context.Background()
+	f, err := ReplayQuery{Since: "2025-03-04", Until: "2025-03-05"}.Parse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := replay(t, e, f, FormatNDJSON)
+	var want int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM watermill_events
+		WHERE (metadata->>'occurred_at')::timestamptz >= '2025-03-04T00:00:00Z'
+			AND (metadata->>'occurred_at')::timestamptz < '2025-03-05T00:00:00Z'`).Scan(&want); err != nil {
+		t.Fatal(err)
+	}
+	got := lines(strings.TrimSpace(out))
+	if want == 0 || len(got) != want {
+		t.Fatalf("the day 2025-03-04 replays %d events, the log holds %d", len(got), want)
+	}
+	for _, l := range got {
+		ev := decodeLine(t, l)
+		var occurred, recorded time.Time
+		if err := e.pool.QueryRow(ctx, `SELECT (metadata->>'occurred_at')::timestamptz, created_at FROM watermill_events
+			WHERE uuid = $1`, ev.EventID).Scan(&occurred, &recorded); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(ev.OccurredAt, "2025-03-04T") || ev.OccurredAt != occurred.UTC().Format(time.RFC3339Nano) ||
+			ev.RecordedAt != recorded.UTC().Format(time.RFC3339Nano) || !recorded.After(occurred) {
+			t.Fatalf("%s occurred at %s, recorded at %s; the log says %s and %s", ev.EventID, ev.OccurredAt, ev.RecordedAt, occurred, recorded)
+		}
+	}
+}
+
+// A filter that cannot match what was meant says so, naming the value, instead of
+// replaying nothing.
+func TestReplayFiltersRefuseWhatTheyCannotUse(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		query    ReplayQuery
+		field    string
+		sentinel error
+		mentions []string
+	}{
+		{ReplayQuery{Types: []string{"QueueJoined", "Foo"}}, "type", eventstore.ErrUnknownEventType, []string{`"Foo"`, "QueueJoined", "MatchMade"}},
+		{ReplayQuery{Since: "yesterday"}, "since", nil, []string{`"yesterday"`, "RFC 3339", "2025-03-05"}},
+		{ReplayQuery{Until: "2025-13-01"}, "until", nil, []string{`"2025-13-01"`}},
+		{ReplayQuery{Since: "2025-03-06", Until: "2025-03-05"}, "until", nil, []string{`"2025-03-05"`, "2025-03-06"}},
+		{ReplayQuery{After: "12"}, "after", eventstore.ErrBadCursor, []string{`"12"`}},
+	} {
+		_, err := c.query.Parse()
+		var bad *FilterError
+		if !errors.As(err, &bad) || bad.Field != c.field || (c.sentinel != nil && !errors.Is(err, c.sentinel)) {
+			t.Errorf("%+v: %v", c.query, err)
+			continue
+		}
+		for _, m := range c.mentions {
+			if !strings.Contains(err.Error(), m) {
+				t.Errorf("%+v: %q does not mention %s", c.query, err, m)
+			}
+		}
+	}
+	f, err := ReplayQuery{Since: "2025-03-05", Until: "2025-03-06T12:30:00+03:00", Types: []string{"MatchMade"}}.Parse()
+	if err != nil || !f.Since.Equal(time.Date(2025, 3, 5, 0, 0, 0, 0, time.UTC)) || !f.Until.Equal(time.Date(2025, 3, 6, 9, 30, 0, 0, time.UTC)) {
+		t.Errorf("a date and a time with an offset: %+v, %v", f, err)
 	}
 }

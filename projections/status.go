@@ -85,7 +85,7 @@ func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Statu
 			(SELECT count(*) FROM (SELECT 1 FROM watermill_events e
 				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
 					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) LIMIT $2) behind),
-			coalesce(EXTRACT(EPOCH FROM clock_timestamp() - (SELECT (e.metadata->>'occurred_at')::timestamptz
+			coalesce(EXTRACT(EPOCH FROM clock_timestamp() - (SELECT e.created_at
 				FROM watermill_events e
 				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
 					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())

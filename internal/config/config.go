@@ -65,6 +65,9 @@ type Config struct {
 	TrustedProxies []string
 	// LogLevel is the least level logged: debug shows health checks and scrapes too.
 	LogLevel slog.Level
+	// NATSURL is the NATS server (or comma-separated servers) the log is forwarded to,
+	// into JetStream; empty forwards nothing.
+	NATSURL string
 }
 
 // Load reads the configuration through getenv (os.Getenv in production, a map in
@@ -153,7 +156,8 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("TRUSTED_PROXIES: %q is neither an IP nor a CIDR range", p))
 		}
 	}
-	urls := map[string][]string{"TELEGRAM_API_URL": {c.TelegramAPIURL}, "FRONTEND_URL": c.FrontendURLs(), "BACKEND_URL": {c.BackendURL}}
+	urls := map[string][]string{"TELEGRAM_API_URL": {c.TelegramAPIURL}, "FRONTEND_URL": c.FrontendURLs(), "BACKEND_URL": {c.BackendURL},
+		"NATS_URL": strings.Split(c.NATSURL, ",")}
 	for key, raws := range urls {
 		for _, raw := range raws {
 			if u, err := url.Parse(raw); raw != "" && (err != nil || u.Scheme == "" || u.Host == "") {
@@ -201,6 +205,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Duration("telegram_auth_max_age", c.TelegramAuthMaxAge),
 		slog.Any("trusted_proxies", c.TrustedProxies),
 		slog.String("log_level", c.LogLevel.String()),
+		slog.String("nats_url", redactURLs(c.NATSURL)),
 	)
 }
 
@@ -216,6 +221,20 @@ func mask(secret string) string {
 		return ""
 	}
 	return "****"
+}
+
+// redactURLs shows comma-separated URLs with their passwords masked.
+func redactURLs(raw string) string {
+	parts := strings.Split(raw, ",")
+	for i, p := range parts {
+		if u, err := url.Parse(p); err == nil && u.User != nil {
+			u.User = url.User(u.User.Username())
+			parts[i] = u.String()
+		} else if err != nil {
+			parts[i] = "(unparsable)"
+		}
+	}
+	return strings.Join(parts, ",")
 }
 
 // describeDatabase names the database without a password, in whatever form the URL or

@@ -41,6 +41,7 @@ func (c *Config) variables() []variable {
 		{"TELEGRAM_AUTH_MAX_AGE", minutesOrDuration(&c.TelegramAuthMaxAge)},
 		{"TRUSTED_PROXIES", list(&c.TrustedProxies)},
 		{"LOG_LEVEL", logLevel(&c.LogLevel)},
+		{"NATS_URL", text(&c.NATSURL)},
 	}
 }
 

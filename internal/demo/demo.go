@@ -1,8 +1,10 @@
 // Package demo generates a realistic history through the domain: users register, pick
 // professions, fill in the form, join the queue, get matched, meet, give feedback,
 // cancel, fail to show up, read their notifications. Everything random comes from one
-// seed and the time from a simulated clock, so a seed always gives the same events
-// (stream, version, type, payload); only the envelope's event ids and append times differ.
+// seed and the time from a simulated clock, so a seed and a start always give the same
+// events (stream, version, type, payload, occurred_at); only the envelope's event ids
+// and recorded_at differ. Each event occurred at its simulated time: a history that
+// ends now leaves entries waiting and interviews scheduled in the days after.
 package demo
 
 import (
@@ -59,6 +61,36 @@ const tick = 15 * time.Minute
 
 var errEnough = errors.New("enough events")
 
+// SeedUsedError is returned when the log holds a history of the same seed already:
+// its users would be registered twice. Free is a seed that is not used yet.
+type SeedUsedError struct{ Seed, Free uint64 }
+
+func (e *SeedUsedError) Error() string {
+	return fmt.Sprintf("the log holds a demo history of seed %d already; seed %d is free", e.Seed, e.Free)
+}
+
+// seedUsed reports whether the log has the first user of a history of seed.
+func seedUsed(ctx context.Context, s *memStore, seed uint64) (bool, error) {
+	events, err := s.log.Log().ReadStream(ctx, domain.TelegramStream(telegramID(seed, 0)))
+	return len(events) > 0, err
+}
+
+// checkSeed refuses a seed the log has used already, naming one it has not.
+func checkSeed(ctx context.Context, s *memStore, seed uint64) error {
+	used, err := seedUsed(ctx, s, seed)
+	if err != nil || !used {
+		return err
+	}
+	for free := seed + 1; ; free++ {
+		if used, err := seedUsed(ctx, s, free); err != nil || !used {
+			if err != nil {
+				return err
+			}
+			return &SeedUsedError{Seed: seed, Free: free}
+		}
+	}
+}
+
 // Generate appends a history to the log of pool, which the generator must be the only
 // writer of while it runs.
 func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config) (Stats, error) {
@@ -68,6 +100,9 @@ func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config) (Stats, error
 		return Stats{}, err
 	}
 	defer store.close(context.WithoutCancel(ctx))
+	if err := checkSeed(ctx, store, cfg.Seed); err != nil {
+		return Stats{}, err
+	}
 	var seed [32]byte
 	for i := range 8 {
 		seed[i] = byte(cfg.Seed >> (8 * i))

@@ -3,6 +3,7 @@ package demo_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -10,17 +11,19 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/internal/demo"
+	"github.com/supermock/engine/internal/eventlog"
 	"github.com/supermock/engine/internal/testdb"
+	"github.com/supermock/engine/projections"
 )
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
 // history is a digest of the log without what differs between runs by design: the
-// envelope's event ids and append times.
+// envelope's event ids and recorded_at.
 func history(t *testing.T, pool *pgxpool.Pool) (string, int) {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `SELECT stream_id, stream_version, event_type, payload::text
-		FROM watermill_events ORDER BY transaction_id, "offset"`)
+	rows, err := pool.Query(context.Background(), `SELECT stream_id, stream_version, event_type,
+		payload::text || (metadata->>'occurred_at') FROM watermill_events ORDER BY transaction_id, "offset"`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,5 +76,64 @@ func TestTheSameSeedGivesTheSameHistory(t *testing.T) {
 		if v == 0 {
 			t.Errorf("a realistic history has %s, this one none: %+v", name, s1)
 		}
+	}
+}
+
+// A history that ends now reads like a site in use: the read tables show entries
+// waiting and interviews booked in the days ahead, and the history behind them.
+func TestAHistoryEndingNowLeavesTheDaysAheadBooked(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	now := time.Now().UTC().Truncate(time.Hour)
+	stats, err := demo.Generate(ctx, pool, demo.Config{Users: 60, Seed: 4, Days: 7, Start: now.Add(-7 * 24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !stats.SimulatedUntil.Equal(now) {
+		t.Fatalf("the history ends at %s, not now (%s)", stats.SimulatedUntil, now)
+	}
+	store, err := eventlog.New(pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testdb.WaitVisible(t, store.Log())
+	if err := projections.Rebuild(ctx, pool, store.Log(), projections.All(), projections.RebuildConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	var waiting, booked, past, future int
+	err = pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM interview_queue WHERE status = 'waiting' AND window_end > $1),
+		(SELECT count(*) FROM interviews WHERE status = 'scheduled' AND scheduled_at > $1),
+		(SELECT count(*) FROM interviews WHERE status = 'completed' AND scheduled_at < $1),
+		(SELECT count(*) FROM watermill_events WHERE (metadata->>'occurred_at')::timestamptz > $1)`, now).
+		Scan(&waiting, &booked, &past, &future)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if waiting == 0 || booked == 0 || past == 0 || future != 0 {
+		t.Errorf("%d entries waiting and %d interviews booked ahead, %d completed before now, %d events after now", waiting, booked, past, future)
+	}
+}
+
+// A seed gives its users fixed Telegram ids: a second history of it is refused before
+// it writes anything, naming a seed that is free.
+func TestASeedUsedBeforeIsRefusedWithAFreeOne(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pool := testdb.New(t)
+	for _, seed := range []uint64{3, 4} {
+		if _, err := demo.Generate(ctx, pool, demo.Config{Users: 5, Seed: seed, Days: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, before := history(t, pool)
+	_, err := demo.Generate(ctx, pool, demo.Config{Users: 5, Seed: 3, Days: 1})
+	var used *demo.SeedUsedError
+	if !errors.As(err, &used) || used.Seed != 3 || used.Free != 5 {
+		t.Fatalf("a second history of seed 3: %v", err)
+	}
+	if _, after := history(t, pool); after != before {
+		t.Errorf("the refused history wrote %d events", after-before)
 	}
 }

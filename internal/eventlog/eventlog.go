@@ -129,7 +129,7 @@ func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, meta domain.Meta, chang
 		appends[i] = eventstore.StreamAppend{StreamID: c.Stream, Expected: eventstore.Exact(c.Expected), Events: events}
 	}
 	pos, err := s.log.Append(ctx, tx, eventstore.Meta{
-		Actor: meta.Actor, CorrelationID: meta.CorrelationID, CausationID: meta.CausationID,
+		Actor: meta.Actor, CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, OccurredAt: meta.OccurredAt,
 	}, appends...)
 	if errors.Is(err, eventstore.ErrConcurrency) {
 		return pos, fmt.Errorf("%w: %w", domain.ErrConcurrency, err)

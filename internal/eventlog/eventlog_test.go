@@ -113,3 +113,64 @@ func TestRacingJoinsOfOneUserKeepTheEntryLimit(t *testing.T) {
 		t.Fatalf("%d joins succeeded and %d entries wait; want the same number, between 1 and 3", joined, waiting)
 	}
 }
+
+// Every event of a command occurred when the service's clock says the command
+// decided, however long ago the log recorded it: a login, a join and a match.
+func TestEventsOccurAtTheTimeOfTheCommandsClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, err := eventlog.New(testdb.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := testdb.NewClock(time.Date(2025, 3, 4, 10, 0, 0, 0, time.UTC))
+	svc, err := domain.NewService(store, domain.Config{Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var streams []string
+	var refs []domain.EntryRef
+	for i, role := range []string{"candidate", "interviewer"} {
+		clock.Set(clock.Now().Add(time.Minute))
+		reg, err := svc.RegisterFromTelegram(ctx, domain.Meta{}, domain.TelegramLogin{TelegramID: int64(40 + i), FirstName: "Ann"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		clock.Set(clock.Now().Add(time.Minute))
+		entry, _, err := svc.JoinQueue(ctx, domain.Meta{}, reg.UserID, domain.QueueInput{Role: role, Profession: "qa-engineer",
+			Language: "en", WindowStart: clock.Now().Add(2 * time.Hour), WindowEnd: clock.Now().Add(5 * time.Hour)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		streams = append(streams, domain.UserStream(reg.UserID), domain.TelegramStream(int64(40+i)))
+		refs = append(refs, domain.EntryRef{UserID: reg.UserID, EntryID: entry})
+	}
+	clock.Set(clock.Now().Add(time.Minute))
+	interview, _, err := svc.MakeMatch(ctx, domain.Meta{Actor: domain.SystemActor}, refs[0], refs[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams = append(streams, domain.InterviewStream(interview))
+	// Each command took one minute of the clock: the events of the n-th share its minute.
+	minutes := map[time.Time]int{}
+	for _, stream := range streams {
+		envs, err := store.Log().ReadStream(ctx, stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, env := range envs {
+			if env.OccurredAt.Year() != 2025 || env.RecordedAt.Year() == 2025 || !env.RecordedAt.After(env.OccurredAt) {
+				t.Errorf("%s %s occurred at %s, recorded at %s", stream, env.EventType, env.OccurredAt, env.RecordedAt)
+			}
+			if env.EventType == "MatchMade" || env.EventType == "InterviewScheduled" {
+				if !env.OccurredAt.Equal(clock.Now()) {
+					t.Errorf("%s occurred at %s, the match was made at %s", env.EventType, env.OccurredAt, clock.Now())
+				}
+			}
+			minutes[env.OccurredAt]++
+		}
+	}
+	if len(minutes) != 5 {
+		t.Errorf("five commands at five times wrote events at %d times: %v", len(minutes), minutes)
+	}
+}

@@ -308,7 +308,8 @@ func (n *Notifier) record(ctx context.Context, tx pgx.Tx, j *job, o outcome) err
 		if err != nil {
 			return err
 		}
-		if err := iv.RecordNotificationSent(j.id, j.msg.Text, n.cfg.Clock.Now()); err != nil {
+		meta.OccurredAt = n.cfg.Clock.Now()
+		if err := iv.RecordNotificationSent(j.id, j.msg.Text, meta.OccurredAt); err != nil {
 			return err
 		}
 		changes := domain.ChangesOf(iv)
