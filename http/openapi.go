@@ -81,6 +81,8 @@ var operations = []operation{
 	{method: "GET", path: "/api/notifications", summary: "My inbox, newest first", access: user, response: projections.InboxPage{},
 		query: []string{"unread", "limit", "after"}, fresh: true},
 	{method: "POST", path: "/api/notifications/:id/read", summary: "Mark a message read", access: user, response: projections.Notification{}, command: true, fresh: true, refusals: []int{404}},
+	{method: "GET", path: "/api/stream", summary: "My news as Server-Sent Events: id is the event's cursor, event its kind (queue.matched, interview.scheduled, notification.received…), data the resource as its GET shows it; Last-Event-ID (or after) resumes with nothing missed or twice; a \"ready\" event once live; a heartbeat comment every 15 s; 429 too-many-streams past 5 per user",
+		access: user, query: []string{"after"}, contentType: "text/event-stream", refusals: []int{400, 429}},
 	{method: "GET", path: "/api/admin/projections", summary: "Every projection's position, lag, last error and rebuild progress",
 		access: admin, response: projectionsResponse{}},
 	{method: "GET", path: "/api/admin/consumers", summary: "Every consumer of the process (projections, matchmaker, notifier's consumer, scheduler and sender, expiry): position, lag, last error, running, stuck",
@@ -190,7 +192,7 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 	response := op.response
 	ok := map[string]any{"description": "success"}
 	switch {
-	case op.contentType == fiber.MIMETextPlain || op.contentType == "application/x-ndjson":
+	case op.contentType == fiber.MIMETextPlain || op.contentType == "application/x-ndjson" || op.contentType == "text/event-stream":
 		ok["content"] = map[string]any{op.contentType: map[string]any{"schema": map[string]any{"type": "string"}}}
 	case op.contentType != "":
 		ok["content"] = map[string]any{op.contentType: map[string]any{"schema": map[string]any{"type": "object"}}}

@@ -73,6 +73,9 @@ var InterviewsOf = reading(interviewsPage, Interviews, Feedback, Users)
 // InterviewOf reads one; one the user is not in is domain.ErrInterviewNotFound.
 var InterviewOf = reading(interviewOf, Interviews, Feedback, Users)
 
+// InterviewIDsOf reads the ids of every interview the user is or was in.
+var InterviewIDsOf = reading(interviewIDs, Interviews)
+
 // interviewsSelect selects the caller's ($1) interviews with their partner and feedback.
 const interviewsSelect = `SELECT i.interview_id::text, CASE WHEN i.candidate_id = $1 THEN 'candidate' ELSE 'interviewer' END,
 		i.candidate_id::text, i.interviewer_id::text, COALESCE(p.user_id::text, ''), COALESCE(p.username, ''),
@@ -125,4 +128,13 @@ func scanInterview(r pgx.CollectableRow) (Interview, error) {
 		iv.Feedback[i].SubmittedAt = iv.Feedback[i].SubmittedAt.UTC()
 	}
 	return iv, err
+}
+
+func interviewIDs(ctx context.Context, db DB, user uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := db.Query(ctx, `SELECT interview_id FROM interviews WHERE candidate_id = $1
+		UNION ALL SELECT interview_id FROM interviews WHERE interviewer_id = $1`, user)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 }

@@ -1,0 +1,10 @@
+package http
+
+import "time"
+
+// WithStreams tunes GET /api/stream for a test: the heartbeat's interval, the streams
+// one user may hold and each connection's buffer (zero keeps a default).
+func WithStreams(d Deps, heartbeat time.Duration, perUser, buffer int) Deps {
+	d.stream = streamConfig{heartbeat: heartbeat, perUser: perUser, buffer: buffer}
+	return d
+}
