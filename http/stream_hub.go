@@ -282,31 +282,50 @@ func (h *hub) dispatch(ctx context.Context, envs []eventstore.Envelope) bool {
 }
 
 // deliver renders the batches in log order and hands each frame to its connections.
+// It takes every batch waiting at once: one wait for the read tables and one read per
+// resource serve them all, so a burst makes bigger rounds, not a queue of rounds.
 func (h *hub) deliver(ctx context.Context) {
 	for {
-		var b batch
+		var round []batch
 		select {
 		case <-ctx.Done():
 			return
-		case b = <-h.batches:
+		case b := <-h.batches:
+			round = append(round, b)
 		}
-		frames, failed, err := h.renderer.render(ctx, b.items)
+		for more := true; more; {
+			select {
+			case b := <-h.batches:
+				round = append(round, b)
+			default:
+				more = false
+			}
+		}
+		var items []item
+		for _, b := range round {
+			items = append(items, b.items...)
+		}
+		frames, failed, err := h.renderer.render(ctx, items)
 		if err != nil {
 			return // ctx ended
 		}
+		for _, b := range round {
+			for user := range failed {
+				for _, sub := range b.targets[user] {
+					h.drop(sub)
+				}
+			}
+			for i, it := range b.items {
+				if frames[i] != nil {
+					for _, sub := range b.targets[it.user] {
+						h.send(sub, frames[i])
+					}
+				}
+			}
+			frames = frames[len(b.items):]
+		}
 		for user := range failed {
 			h.logger.Error("stream: reading what an event shows failed", "user", user.String())
-			for _, sub := range b.targets[user] {
-				h.drop(sub)
-			}
-		}
-		for i, it := range b.items {
-			if frames[i] == nil {
-				continue
-			}
-			for _, sub := range b.targets[it.user] {
-				h.send(sub, frames[i])
-			}
 		}
 	}
 }
