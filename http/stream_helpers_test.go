@@ -38,13 +38,19 @@ const streamTimeout = 2 * time.Minute
 // the stream on 200 and the answer otherwise.
 func (e *env) openStream(path string, headers ...string) (*sseStream, response) {
 	e.t.Helper()
-	conn, err := net.Dial("tcp", strings.TrimPrefix(e.base, "http://"))
+	return openStream(e.t, e.base, path, headers...)
+}
+
+// openStream is env.openStream on the server at base.
+func openStream(t testing.TB, base, path string, headers ...string) (*sseStream, response) {
+	t.Helper()
+	conn, err := net.Dial("tcp", strings.TrimPrefix(base, "http://"))
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
-	req, err := nethttp.NewRequest("GET", e.base+path, nil)
+	req, err := nethttp.NewRequest("GET", base+path, nil)
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
 	for i := 0; i+1 < len(headers); i += 2 {
@@ -52,19 +58,19 @@ func (e *env) openStream(path string, headers ...string) (*sseStream, response) 
 	}
 	_ = conn.SetDeadline(time.Now().Add(streamTimeout))
 	if err := req.Write(conn); err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	resp, err := nethttp.ReadResponse(bufio.NewReaderSize(conn, 512), req)
 	if err != nil {
-		e.t.Fatalf("GET %s: %v", path, err)
+		t.Fatalf("GET %s: %v", path, err)
 	}
 	if resp.StatusCode != 200 {
 		defer conn.Close()
 		body, _ := io.ReadAll(resp.Body)
 		return nil, response{status: resp.StatusCode, header: resp.Header, body: body}
 	}
-	s := &sseStream{t: e.t, conn: conn, header: resp.Header, body: bufio.NewReaderSize(resp.Body, 256)}
-	e.t.Cleanup(s.close)
+	s := &sseStream{t: t, conn: conn, header: resp.Header, body: bufio.NewReaderSize(resp.Body, 256)}
+	t.Cleanup(s.close)
 	return s, response{status: 200, header: resp.Header}
 }
 
