@@ -281,53 +281,78 @@ func (h *hub) dispatch(ctx context.Context, envs []eventstore.Envelope) bool {
 	}
 }
 
-// deliver renders the batches in log order and hands each frame to its connections.
-// It takes every batch waiting at once: one wait for the read tables and one read per
-// resource serve them all, so a burst makes bigger rounds, not a queue of rounds.
+// deliver renders the batches' items in log order and hands each frame to its
+// connections. Once the read tables have passed the oldest item waiting, it renders
+// every item they have passed by then, however many batches brought them: one read per
+// resource serves them all, and an item waits for its own position, never for a
+// round begun before it came.
 func (h *hub) deliver(ctx context.Context) {
+	var pending []target
 	for {
-		var round []batch
-		select {
-		case <-ctx.Done():
-			return
-		case b := <-h.batches:
-			round = append(round, b)
+		if len(pending) == 0 {
+			select {
+			case <-ctx.Done():
+				return
+			case b := <-h.batches:
+				pending = b.append(pending)
+			}
 		}
 		for more := true; more; {
 			select {
 			case b := <-h.batches:
-				round = append(round, b)
+				pending = b.append(pending)
 			default:
 				more = false
 			}
 		}
-		var items []item
-		for _, b := range round {
-			items = append(items, b.items...)
+		first := pending[0].item
+		if err := h.renderer.watcher.Wait(ctx, first.res.groups(), first.at); err != nil {
+			return // ctx ended
+		}
+		n := 1
+		for n < len(pending) && h.renderer.watcher.Passed(pending[n].res.groups(), pending[n].at) {
+			n++
+		}
+		ready := pending[:n]
+		items := make([]item, n)
+		for i, p := range ready {
+			items[i] = p.item
 		}
 		frames, failed, err := h.renderer.render(ctx, items)
 		if err != nil {
 			return // ctx ended
 		}
-		for _, b := range round {
-			for user := range failed {
-				for _, sub := range b.targets[user] {
-					h.drop(sub)
-				}
-			}
-			for i, it := range b.items {
-				if frames[i] != nil {
-					for _, sub := range b.targets[it.user] {
-						h.send(sub, frames[i])
-					}
-				}
-			}
-			frames = frames[len(b.items):]
-		}
 		for user := range failed {
 			h.logger.Error("stream: reading what an event shows failed", "user", user.String())
 		}
+		for i, p := range ready {
+			if failed[p.user] {
+				for _, sub := range p.subs[p.user] {
+					h.drop(sub)
+				}
+				continue
+			}
+			if frames[i] != nil {
+				for _, sub := range p.subs[p.user] {
+					h.send(sub, frames[i])
+				}
+			}
+		}
+		pending = append(pending[:0], pending[n:]...)
 	}
+}
+
+// target is an item with the connections its batch was for.
+type target struct {
+	item
+	subs map[uuid.UUID][]*subscriber
+}
+
+func (b batch) append(to []target) []target {
+	for _, it := range b.items {
+		to = append(to, target{it, b.targets})
+	}
+	return to
 }
 
 func (h *hub) dropAll() {
