@@ -52,6 +52,8 @@ func (s *server) liveStream(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set("X-Accel-Buffering", "no")
+	// The client learns the stream is open at once, before any replay has been read.
+	c.Response().ImmediateHeaderFlush = true
 	conn, done := c.Context().Conn(), c.Context().Done()
 	log := s.logger(c)
 	replay := raw != ""
