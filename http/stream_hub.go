@@ -26,6 +26,9 @@ const (
 	// older open transaction; tailSafetyPoll the longest sleep without a wake-up.
 	tailHeldBack   = 5 * time.Millisecond
 	tailSafetyPoll = time.Second
+	// tailMinGap is the shortest time between two reads of the log: under thousands of
+	// commits a second one read serves many wake-ups instead of one each.
+	tailMinGap = 3 * time.Millisecond
 	// tailBacklog is how many batches may wait for their reads.
 	tailBacklog = 16
 )
@@ -194,6 +197,7 @@ func (h *hub) tail(ctx context.Context) {
 		if !listening {
 			return
 		}
+		read := time.Now()
 		envs, err := h.log.ReadAll(ctx, from, tailPage)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -220,6 +224,14 @@ func (h *hub) tail(ctx context.Context) {
 			return
 		case <-woken:
 		case <-timer.C:
+		}
+		if gap := tailMinGap - time.Since(read); gap > 0 {
+			timer.Reset(gap)
+			select {
+			case <-ctx.Done():
+				return
+			case <-timer.C:
+			}
 		}
 	}
 }
