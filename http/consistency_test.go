@@ -211,6 +211,10 @@ func journey(t testing.TB, j *journal, clock *journeyClock, n int, write, read s
 		return len(in.Notifications) > 0
 	})
 	unread := in.Unread
+	var told struct{ ID, Kind string }
+	if ev := streams[0].until("notification.received"); json.Unmarshal([]byte(ev.Data), &told) != nil || told.Kind != "interview-scheduled" {
+		t.Fatalf("the candidate's stream told %+v, want the confirmation", ev)
+	}
 	var marked struct {
 		ReadAt *time.Time `json:"read_at"`
 	}
@@ -243,6 +247,12 @@ func journey(t testing.TB, j *journal, clock *journeyClock, n int, write, read s
 	var m me
 	interviewer.do("GET", "/api/me", nil, &m)
 	j.check(m.PreferredRole == "candidate", "preferred role after feedback: %+v", m)
+	// The interviewer's page heard the interview end and the candidate's feedback come in.
+	streams[1].until("interview.completed")
+	var rated journeyInterview
+	if ev := streams[1].until("feedback.received"); json.Unmarshal([]byte(ev.Data), &rated) != nil || rated.ID != id || len(rated.Feedback) == 0 {
+		t.Fatalf("the interviewer's stream told %+v, want the candidate's feedback", ev)
+	}
 
 }
 
