@@ -128,6 +128,22 @@ func TestStreamTellsBothSidesOfTheirMatch(t *testing.T) {
 			t.Fatalf("the %s's interview: %s", side.role, evs[2].Data)
 		}
 	}
+
+	// Alice cancels: Bob hears it, and that his entry is waiting again (rule 7).
+	id := e.interviewOf(alice.Token)
+	e.command("POST", "/api/interviews/"+id+"/cancel", alice.Token, map[string]any{"reason": "ill"})
+	evs := sb.collect("queue.requeued")
+	got := strings.Join(kinds(evs), " ")
+	if !strings.Contains(got, "interview.cancelled") || !strings.Contains(got, "queue.cancelled") {
+		t.Fatalf("bob's stream told %s after the cancellation", got)
+	}
+	var entry struct{ Status string }
+	if err := json.Unmarshal([]byte(evs[len(evs)-1].Data), &entry); err != nil || entry.Status != "waiting" {
+		t.Fatalf("bob's requeued entry: %s", evs[len(evs)-1].Data)
+	}
+	if ev := sa.until("interview.cancelled"); !strings.Contains(ev.Data, `"status":"cancelled"`) {
+		t.Fatalf("alice's stream told %+v", ev)
+	}
 }
 
 // A client that comes back with the id of the last event it got is told exactly what
