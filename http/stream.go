@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -132,8 +133,8 @@ func (s *server) pump(st *sseWriter, sub *subscriber, done <-chan struct{}) {
 }
 
 // replayStream writes the user's events after the writer's position up to to, read
-// from the user's own stream and their interviews' streams a page at a time, each
-// shown by the read tables once they have passed it.
+// from the user's own stream and their interviews' streams a page at a time, once the
+// read tables have passed to.
 func (s *server) replayStream(done <-chan struct{}, st *sseWriter, user uuid.UUID, to eventstore.Position) error {
 	if !st.at.Less(to) {
 		return nil
@@ -148,7 +149,7 @@ func (s *server) replayStream(done <-chan struct{}, st *sseWriter, user uuid.UUI
 		case <-ctx.Done():
 		}
 	}()
-	if err := s.watcher.Wait(ctx, projections.InterviewIDsOf.Groups(), to); err != nil {
+	if err := s.awaitTables(ctx, st, to); err != nil {
 		return err
 	}
 	interviews, err := projections.InterviewIDsOf.Run(ctx, s.Pool, user)
@@ -197,3 +198,36 @@ func (s *server) replayStream(done <-chan struct{}, st *sseWriter, user uuid.UUI
 }
 
 var errReplayRead = errors.New("reading what the missed events show failed")
+
+// streamGroups are the projections of every table a stream reads.
+var streamGroups = func() []string {
+	var out []string
+	for _, k := range []resourceKind{resEntry, resInterview, resNotification} {
+		for _, g := range append(k.groups(), projections.InterviewIDsOf.Groups()...) {
+			if !slices.Contains(out, g) {
+				out = append(out, g)
+			}
+		}
+	}
+	return out
+}()
+
+// awaitTables waits until every table a stream reads has passed at, with a heartbeat
+// at each interval meanwhile: a replay behind lagging tables keeps its connection, and
+// notices when the client has gone.
+func (s *server) awaitTables(ctx context.Context, st *sseWriter, at eventstore.Position) error {
+	for {
+		wait, cancel := context.WithTimeout(ctx, s.hub.cfg.heartbeat)
+		err := s.watcher.Wait(wait, streamGroups, at)
+		cancel()
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		if err := st.write(heartbeat); err != nil {
+			return err
+		}
+	}
+}

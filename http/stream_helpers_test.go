@@ -128,6 +128,23 @@ func (s *sseStream) read() (sseEvent, error) {
 	}
 }
 
+// onlyHeartbeats reads n heartbeats and fails on anything else.
+func (s *sseStream) onlyHeartbeats(n int) {
+	s.t.Helper()
+	_ = s.conn.SetReadDeadline(time.Now().Add(streamTimeout))
+	for s.heartbeats < n {
+		line, err := s.body.ReadString('\n')
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		if line == ": heartbeat\n" {
+			s.heartbeats++
+		} else if line != "\n" {
+			s.t.Fatalf("the stream wrote %q, want only heartbeats", line)
+		}
+	}
+}
+
 // until reads events up to the first of the kind, and returns it.
 func (s *sseStream) until(kind string) sseEvent {
 	s.t.Helper()

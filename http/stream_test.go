@@ -288,17 +288,7 @@ func TestStreamHeartbeat(t *testing.T) {
 	t.Parallel()
 	e := start(t, options{deps: withStreams(10*time.Millisecond, 0, 0)})
 	s, _ := e.stream(e.loginDev(7501).Token)
-	for s.heartbeats < 3 {
-		line, err := s.body.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if line == ": heartbeat\n" {
-			s.heartbeats++
-		} else if line != "\n" {
-			t.Fatalf("an idle stream wrote %q", line)
-		}
-	}
+	s.onlyHeartbeats(3)
 }
 
 // Shutting the server down ends the open streams instead of waiting for them.
@@ -376,4 +366,18 @@ func openMany(t testing.TB, e *env, users []uuid.UUID, perUser int) (streams []*
 	t.Logf("heap %.1f KiB, stack %.1f KiB per stream", (float64(after.HeapAlloc)-float64(before.HeapAlloc))/n/1024,
 		(float64(after.StackInuse)-float64(before.StackInuse))/n/1024)
 	return streams, used / n, float64(runtime.NumGoroutine()-g0) / n
+}
+
+// A reconnect while the read tables lag (here: no projections run at all) waits for
+// them with the heartbeat going, so the connection stays open and its end is noticed.
+func TestStreamReplayWaitsWithHeartbeats(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{deps: withStreams(10*time.Millisecond, 0, 0)})
+	u := e.loginDev(7701)
+	testdb.WaitVisible(t, e.store.Log()) // so the replay has the login's events to go through
+	s, r := e.openStream("/api/stream?after=0-0", "Authorization", "Bearer "+u.Token)
+	if s == nil {
+		t.Fatalf("reconnect: %s", r)
+	}
+	s.onlyHeartbeats(3)
 }
