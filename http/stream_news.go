@@ -172,7 +172,8 @@ func (r renderer) render(ctx context.Context, items []item) (frames []*frame, fa
 				groups = append(groups, g)
 			}
 		}
-		if k := (shown{it.user, it.res, it.id}); !hasKey(index, k) {
+		k := shown{it.user, it.res, it.id}
+		if _, ok := index[k]; !ok {
 			index[k] = len(keys)
 			keys = append(keys, k)
 		}
@@ -208,11 +209,6 @@ func (r renderer) render(ctx context.Context, items []item) (frames []*frame, fa
 		}
 	}
 	return frames, failed, nil
-}
-
-func hasKey(m map[shown]int, k shown) bool {
-	_, ok := m[k]
-	return ok
 }
 
 func (r renderer) read(ctx context.Context, k shown) (json.RawMessage, error) {
