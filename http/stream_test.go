@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	nethttp "net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -380,4 +381,24 @@ func TestStreamReplayWaitsWithHeartbeats(t *testing.T) {
 		t.Fatalf("reconnect: %s", r)
 	}
 	s.onlyHeartbeats(3)
+}
+
+// The web app's EventSource, on another origin, reconnects with Last-Event-ID: a header
+// that needs the preflight's consent.
+func TestStreamReconnectPassesCORS(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{})
+	req, _ := nethttp.NewRequest("OPTIONS", e.base+"/api/stream", nil)
+	req.Header.Set("Origin", frontend)
+	req.Header.Set("Access-Control-Request-Method", "GET")
+	req.Header.Set("Access-Control-Request-Headers", "last-event-id")
+	resp, err := nethttp.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.Header.Get("Access-Control-Allow-Origin") != frontend || resp.Header.Get("Access-Control-Allow-Credentials") != "true" ||
+		!strings.Contains(strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers")), "last-event-id") {
+		t.Fatalf("preflight of a reconnect: %d %v", resp.StatusCode, resp.Header)
+	}
 }
