@@ -11,11 +11,15 @@ import (
 // The decisions below touch an interview and its participants' streams at once;
 // they record on every aggregate involved and ChangesOf makes one append of them.
 
+// Bounds of a cancellation's reason and of feedback (rule 9); the API's document
+// states them from here.
 const (
-	maxReasonLength  = 500
-	maxCommentLength = 2000
-	maxSkills        = 20
-	maxSkillName     = 64
+	MaxReasonLength  = 500
+	MaxCommentLength = 2000
+	MaxSkills        = 20
+	MaxSkillName     = 64
+	MinRating        = 1
+	MaxRating        = 5
 )
 
 // CancelInterview applies rule 7: either participant, before completion. The other
@@ -31,7 +35,7 @@ func CancelInterview(iv *Interview, candidate, interviewer *User, by uuid.UUID, 
 	if err != nil {
 		return err
 	}
-	if utf8.RuneCountInString(reason) > maxReasonLength {
+	if utf8.RuneCountInString(reason) > MaxReasonLength {
 		return ErrCancelReasonTooLong
 	}
 	switch iv.status {
@@ -119,34 +123,42 @@ type FeedbackInput struct {
 }
 
 func parseFeedback(in FeedbackInput) (FeedbackInput, error) {
-	if in.Rating < 1 || in.Rating > 5 {
-		return FeedbackInput{}, fmt.Errorf("%w: %d", ErrFeedbackRatingInvalid, in.Rating)
+	var c checks
+	if in.Rating < MinRating || in.Rating > MaxRating {
+		c.check("rating", fmt.Errorf("%w: %d", ErrFeedbackRatingInvalid, in.Rating))
 	}
-	if len(in.Skills) > maxSkills {
-		return FeedbackInput{}, fmt.Errorf("%w: %d skills", ErrFeedbackSkillInvalid, len(in.Skills))
+	skills, err := parseSkills(in.Skills)
+	c.check("skills", err)
+	comment, err := parseText("comment", in.Comment, true)
+	if err == nil && utf8.RuneCountInString(comment) > MaxCommentLength {
+		err = ErrFeedbackCommentTooLong
 	}
-	skills := make(map[string]int, len(in.Skills))
-	for name, score := range in.Skills {
+	c.check("comment", err)
+	if err := c.err(); err != nil {
+		return FeedbackInput{}, err
+	}
+	return FeedbackInput{Rating: in.Rating, Skills: skills, Comment: comment}, nil
+}
+
+func parseSkills(in map[string]int) (map[string]int, error) {
+	if len(in) > MaxSkills {
+		return nil, fmt.Errorf("%w: %d skills", ErrFeedbackSkillInvalid, len(in))
+	}
+	skills := make(map[string]int, len(in))
+	for name, score := range in {
 		n, err := parseText("skills", name, false)
 		if err != nil {
-			return FeedbackInput{}, err
+			return nil, err
 		}
-		if n == "" || utf8.RuneCountInString(n) > maxSkillName || score < 1 || score > 5 {
-			return FeedbackInput{}, fmt.Errorf("%w: %q=%d", ErrFeedbackSkillInvalid, name, score)
+		if n == "" || utf8.RuneCountInString(n) > MaxSkillName || score < MinRating || score > MaxRating {
+			return nil, fmt.Errorf("%w: %q=%d", ErrFeedbackSkillInvalid, name, score)
 		}
 		if _, dup := skills[n]; dup {
-			return FeedbackInput{}, fmt.Errorf("%w: %q twice", ErrFeedbackSkillInvalid, n)
+			return nil, fmt.Errorf("%w: %q twice", ErrFeedbackSkillInvalid, n)
 		}
 		skills[n] = score
 	}
-	comment, err := parseText("comment", in.Comment, true)
-	if err != nil {
-		return FeedbackInput{}, err
-	}
-	if utf8.RuneCountInString(comment) > maxCommentLength {
-		return FeedbackInput{}, ErrFeedbackCommentTooLong
-	}
-	return FeedbackInput{Rating: in.Rating, Skills: skills, Comment: comment}, nil
+	return skills, nil
 }
 
 // SubmitFeedback applies rule 9: participants only, after completion, once each.

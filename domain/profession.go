@@ -10,7 +10,7 @@ type Profession string
 
 // ProfessionInfo is a slug with its display label, for GET /api/professions.
 type ProfessionInfo struct {
-	Slug  Profession `json:"slug"`
+	Slug  Profession `json:"slug" enum:"profession"`
 	Label string     `json:"label"`
 }
 

@@ -1,6 +1,9 @@
 package domain
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Role is what a user may do in the system, not in an interview.
 type Role string
@@ -11,8 +14,7 @@ const (
 )
 
 func ParseRole(s string) (Role, error) {
-	switch r := Role(strings.TrimSpace(s)); r {
-	case RoleUser, RoleAdmin:
+	if r := Role(strings.TrimSpace(s)); slices.Contains(roles, r) {
 		return r, nil
 	}
 	return "", ErrRoleInvalid
@@ -27,8 +29,7 @@ const (
 )
 
 func ParseInterviewRole(s string) (InterviewRole, error) {
-	switch r := InterviewRole(strings.TrimSpace(s)); r {
-	case Candidate, Interviewer:
+	if r := InterviewRole(strings.TrimSpace(s)); slices.Contains(interviewRoles, r) {
 		return r, nil
 	}
 	return "", ErrInterviewRoleInvalid

@@ -63,21 +63,24 @@ type ProfileInput struct {
 
 func (u *User) UpdateProfile(in ProfileInput, now time.Time) error {
 	first, last, tz := u.firstName, u.lastName, u.timezone
-	var err error
+	var (
+		c   checks
+		err error
+	)
 	if in.FirstName != nil {
-		if first, err = parseName("first_name", *in.FirstName, true); err != nil {
-			return err
-		}
+		first, err = parseName("first_name", *in.FirstName, true)
+		c.check("first_name", err)
 	}
 	if in.LastName != nil {
-		if last, err = parseName("last_name", *in.LastName, false); err != nil {
-			return err
-		}
+		last, err = parseName("last_name", *in.LastName, false)
+		c.check("last_name", err)
 	}
 	if in.Timezone != nil {
-		if tz, err = ParseTimezone(*in.Timezone); err != nil {
-			return err
-		}
+		tz, err = ParseTimezone(*in.Timezone)
+		c.check("timezone", err)
+	}
+	if err := c.err(); err != nil {
+		return err
 	}
 	if first == u.firstName && last == u.lastName && tz == u.timezone {
 		return nil

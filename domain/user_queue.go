@@ -22,21 +22,19 @@ type QueueInput struct {
 // JoinQueue adds a waiting entry (rules 1 and 2). Reusing an entry id records nothing,
 // so a retried command cannot join twice.
 func (u *User) JoinQueue(entryID uuid.UUID, in QueueInput, now time.Time, duration time.Duration) error {
+	var c checks
 	role, err := ParseInterviewRole(in.Role)
-	if err != nil {
-		return err
-	}
+	c.check("role", err)
 	profession, err := ParseProfession(in.Profession)
-	if err != nil {
-		return err
-	}
+	c.check("profession", err)
 	language, err := ParseLanguage(in.Language)
-	if err != nil {
-		return err
-	}
+	c.check("language", err)
 	now = utc(now)
 	w, err := NewWindow(utc(in.WindowStart), utc(in.WindowEnd), now, duration)
 	if err != nil {
+		c.check(windowField(err), err)
+	}
+	if err := c.err(); err != nil {
 		return err
 	}
 	if _, ok := u.entries[entryID]; ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -20,8 +21,7 @@ const (
 )
 
 func ParseExperience(s string) (Experience, error) {
-	switch e := Experience(strings.TrimSpace(s)); e {
-	case Experience0to1, Experience1to3, Experience3to5, Experience5to10, Experience10up:
+	if e := Experience(strings.TrimSpace(s)); slices.Contains(experiences, e) {
 		return e, nil
 	}
 	return "", fmt.Errorf("%w: %q", ErrExperienceInvalid, s)
@@ -79,6 +79,12 @@ func ParsePhone(s string) (Phone, error) {
 	return Phone("+" + digits), nil
 }
 
+// MaxTools and MaxToolLength bound the form's tools.
+const (
+	MaxTools      = 30
+	MaxToolLength = 50
+)
+
 // parseTools trims, drops blanks and case-insensitive duplicates, keeping first spelling.
 func parseTools(in []string) ([]string, error) {
 	seen := make(map[string]bool)
@@ -91,13 +97,13 @@ func parseTools(in []string) ([]string, error) {
 		if t == "" || seen[strings.ToLower(t)] {
 			continue
 		}
-		if utf8.RuneCountInString(t) > 50 {
+		if utf8.RuneCountInString(t) > MaxToolLength {
 			return nil, fmt.Errorf("%w: %q is too long", ErrToolsInvalid, t)
 		}
 		seen[strings.ToLower(t)] = true
 		out = append(out, t)
 	}
-	if len(out) > 30 {
+	if len(out) > MaxTools {
 		return nil, fmt.Errorf("%w: %d tools", ErrToolsInvalid, len(out))
 	}
 	return out, nil
@@ -125,35 +131,32 @@ type FormData struct {
 	Tools      []string
 }
 
-// ParseForm validates every field and reports the first one that is wrong.
+// ParseForm validates every field and reports every one that is wrong.
 func ParseForm(in FormInput) (FormData, error) {
 	var (
 		f   FormData
+		c   checks
 		err error
 	)
-	if f.Profession, err = ParseProfession(in.Profession); err != nil {
-		return FormData{}, err
-	}
-	if f.Country, err = ParseCountry(in.Country); err != nil {
-		return FormData{}, err
-	}
-	if f.Experience, err = ParseExperience(in.Experience); err != nil {
-		return FormData{}, err
-	}
-	if f.Language, err = ParseLanguage(in.Language); err != nil {
-		return FormData{}, err
-	}
+	f.Profession, err = ParseProfession(in.Profession)
+	c.check("profession", err)
+	f.Country, err = ParseCountry(in.Country)
+	c.check("country", err)
+	f.Experience, err = ParseExperience(in.Experience)
+	c.check("experience", err)
+	f.Language, err = ParseLanguage(in.Language)
+	c.check("language", err)
 	if strings.TrimSpace(in.Email) != "" {
-		if f.Email, err = ParseEmail(in.Email); err != nil {
-			return FormData{}, err
-		}
+		f.Email, err = ParseEmail(in.Email)
+		c.check("email", err)
 	}
 	if strings.TrimSpace(in.Phone) != "" {
-		if f.Phone, err = ParsePhone(in.Phone); err != nil {
-			return FormData{}, err
-		}
+		f.Phone, err = ParsePhone(in.Phone)
+		c.check("phone", err)
 	}
-	if f.Tools, err = parseTools(in.Tools); err != nil {
+	f.Tools, err = parseTools(in.Tools)
+	c.check("tools", err)
+	if err := c.err(); err != nil {
 		return FormData{}, err
 	}
 	return f, nil
@@ -172,7 +175,8 @@ func (f FormData) equal(o FormData) bool {
 	return true
 }
 
-const maxNameLength = 64
+// MaxNameLength bounds a first or last name, in characters.
+const MaxNameLength = 64
 
 // TelegramIdentity is who logged in through Telegram (widget, WebApp or dev login).
 // Its text is cleaned, never refused: Telegram signed it and the user cannot retype it,
@@ -197,7 +201,7 @@ func NewTelegramIdentity(id int64, username, firstName, lastName, photoURL strin
 		return TelegramIdentity{}, fmt.Errorf("%w: id %d", ErrTelegramIdentityInvalid, id)
 	}
 	for _, s := range []string{t.username, t.firstName, t.lastName} {
-		if utf8.RuneCountInString(s) > maxNameLength {
+		if utf8.RuneCountInString(s) > MaxNameLength {
 			return TelegramIdentity{}, fmt.Errorf("%w: %q is too long", ErrTelegramIdentityInvalid, s)
 		}
 	}
@@ -222,7 +226,7 @@ func parseName(field, s string, required bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if (required && s == "") || utf8.RuneCountInString(s) > maxNameLength {
+	if (required && s == "") || utf8.RuneCountInString(s) > MaxNameLength {
 		return "", ErrProfileNameInvalid
 	}
 	return s, nil

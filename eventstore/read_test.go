@@ -186,6 +186,16 @@ func TestReadsReturnTheWholeEnvelope(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("stream read", stream)
+	if first, version, err := store.ReadStreamPage(ctx, "cart-7", 0, 1); err != nil || version != 2 || len(first) != 1 {
+		t.Errorf("a page of one: %d events of version %d (%v)", len(first), version, err)
+	} else if second, _, err := store.ReadStreamPage(ctx, "cart-7", 1, 5); err != nil {
+		t.Fatal(err)
+	} else {
+		check("stream pages", append(first, second...))
+	}
+	if none, version, err := store.ReadStreamPage(ctx, "cart-nothing", 0, 5); err != nil || version != 0 || len(none) != 0 {
+		t.Errorf("a stream without events: %d events of version %d (%v)", len(none), version, err)
+	}
 	page := readAllEventually(ctx, t, store, 2)
 	check("page read", page)
 	head, err := store.Head(ctx)

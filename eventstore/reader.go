@@ -45,6 +45,26 @@ func (s *Store) ReadStreamAfter(ctx context.Context, q Querier, streamID string,
 	return envs, nil
 }
 
+// ReadStreamPage returns up to limit events of one stream after version, in version
+// order, and the stream's version, 0 for a stream with no event.
+func (s *Store) ReadStreamPage(ctx context.Context, streamID string, after int64, limit int) ([]Envelope, int64, error) {
+	var version int64
+	if err := s.pool.QueryRow(ctx, `SELECT COALESCE(max(stream_version), 0) FROM `+eventsTable+`
+		WHERE stream_id = $1`, streamID).Scan(&version); err != nil {
+		return nil, 0, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
+		WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version LIMIT $3`, streamID, after, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	envs, err := s.scanEnvelopes(rows, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read stream %s: %w", streamID, err)
+	}
+	return envs, version, nil
+}
+
 // ReadAll returns up to limit events after the position, in log order. It never reads
 // past the oldest transaction that may still commit, so a reader that pages on from the
 // last position it got never skips an event, whatever order writers commit in.

@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/internal/jsontime"
 
 	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/projections"
@@ -18,26 +21,27 @@ type streamResponse struct {
 	StreamID string                      `json:"stream_id"`
 	Version  int64                       `json:"version"`
 	Events   []projections.ReplayedEvent `json:"events"`
+	Next     *string                     `json:"next" doc:"the after of the next page (a version); null on the last"`
 }
 
 type rebuildProgress struct {
-	Running   bool       `json:"running"`
-	Position  string     `json:"position"`
-	Done      int64      `json:"done"`
-	Total     int64      `json:"total"`
-	Rate      float64    `json:"events_per_second"`
-	ETA       float64    `json:"eta_seconds"`
-	StartedAt *time.Time `json:"started_at"`
-	UpdatedAt *time.Time `json:"updated_at"`
+	Running   bool           `json:"running"`
+	Position  string         `json:"position"`
+	Done      int64          `json:"done"`
+	Total     int64          `json:"total"`
+	Rate      float64        `json:"events_per_second"`
+	ETA       float64        `json:"eta_seconds"`
+	StartedAt *jsontime.Time `json:"started_at"`
+	UpdatedAt *jsontime.Time `json:"updated_at"`
 }
 
 type projectionStatus struct {
 	Name          string           `json:"name"`
 	Position      string           `json:"position"`
 	EventsApplied int64            `json:"events_applied"`
-	LastEventAt   *time.Time       `json:"last_event_at"`
-	UpdatedAt     *time.Time       `json:"updated_at"`
-	RebuiltAt     *time.Time       `json:"rebuilt_at"`
+	LastEventAt   *jsontime.Time   `json:"last_event_at"`
+	UpdatedAt     *jsontime.Time   `json:"updated_at"`
+	RebuiltAt     *jsontime.Time   `json:"rebuilt_at"`
 	LagEvents     int64            `json:"lag_events"`
 	LagSeconds    float64          `json:"lag_seconds"`
 	LastError     string           `json:"last_error,omitempty"`
@@ -47,31 +51,52 @@ type projectionStatus struct {
 
 type projectionsResponse struct {
 	Projections []projectionStatus `json:"projections"`
+	Next        *string            `json:"next" doc:"the after of the next page (a name); null on the last"`
 }
 
-// stream is one stream's events in version order, as stored; a stream without events
-// is 404 stream-not-found.
+// stream is a page of one stream's events in version order, as stored; after is the
+// version the page starts after. A stream without events is 404 stream-not-found.
 func (s *server) stream(c *fiber.Ctx) error {
 	id, err := streamParam(c, "id")
 	if err != nil {
 		return err
 	}
-	envs, err := s.Store.Log().ReadStream(c.UserContext(), id)
+	page, err := pageOf(c)
 	if err != nil {
 		return err
 	}
-	if len(envs) == 0 {
+	var after int64
+	if page.After != "" {
+		if after, err = strconv.ParseInt(page.After, 10, 64); err != nil || after < 0 {
+			return errBadCursor
+		}
+	}
+	envs, version, err := s.Store.Log().ReadStreamPage(c.UserContext(), id, after, page.Limit+1)
+	if err != nil {
+		return err
+	}
+	if version == 0 {
 		return newError(fiber.StatusNotFound, "stream-not-found", "no events in stream "+id)
 	}
-	events := make([]projections.ReplayedEvent, len(envs))
-	for i, e := range envs {
-		events[i] = projections.Replayed(e)
+	out := streamResponse{StreamID: id, Version: version, Events: make([]projections.ReplayedEvent, 0, len(envs))}
+	if len(envs) > page.Limit {
+		envs = envs[:page.Limit]
+		next := strconv.FormatInt(envs[len(envs)-1].StreamVersion, 10)
+		out.Next = &next
 	}
-	return c.JSON(streamResponse{StreamID: id, Version: envs[len(envs)-1].StreamVersion, Events: events})
+	for _, e := range envs {
+		out.Events = append(out.Events, projections.Replayed(e))
+	}
+	return c.JSON(out)
 }
 
-// projectionStatuses shows every projection's position, lag, last error and rebuild.
+// projectionStatuses shows a page of the projections' positions, lags, last errors and
+// rebuilds, by name.
 func (s *server) projectionStatuses(c *fiber.Ctx) error {
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
 	statuses, err := projections.Statuses(c.UserContext(), s.Pool, projections.All())
 	if err != nil {
 		return err
@@ -79,14 +104,15 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 	out := make([]projectionStatus, len(statuses))
 	for i, st := range statuses {
 		out[i] = projectionStatus{Name: st.Name, Position: st.Position.String(), EventsApplied: st.EventsApplied,
-			LastEventAt: timeOrNil(st.LastEventAt), UpdatedAt: timeOrNil(st.UpdatedAt), RebuiltAt: timeOrNil(st.RebuiltAt),
+			LastEventAt: jsontime.OrNil(st.LastEventAt), UpdatedAt: jsontime.OrNil(st.UpdatedAt), RebuiltAt: jsontime.OrNil(st.RebuiltAt),
 			LagEvents: st.LagEvents, LagSeconds: st.LagSeconds, LastError: st.LastError, ErrorPosition: st.ErrorPosition}
 		if r := st.Rebuild; r != nil {
 			out[i].Rebuild = &rebuildProgress{Running: r.Running, Position: r.Position, Done: r.Done, Total: r.Total,
-				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: timeOrNil(r.StartedAt), UpdatedAt: timeOrNil(r.UpdatedAt)}
+				Rate: r.Rate(), ETA: r.ETA().Seconds(), StartedAt: jsontime.OrNil(r.StartedAt), UpdatedAt: jsontime.OrNil(r.UpdatedAt)}
 		}
 	}
-	return c.JSON(projectionsResponse{Projections: out})
+	list, next := pageByName(out, func(p projectionStatus) string { return p.Name }, page)
+	return c.JSON(projectionsResponse{Projections: list, Next: next})
 }
 
 // replay streams the log as NDJSON (format=csv for CSV), in log order, filtered by
@@ -176,12 +202,4 @@ func queryList(c *fiber.Ctx, name string) []string {
 		}
 	}
 	return out
-}
-
-func timeOrNil(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	u := t.UTC()
-	return &u
 }

@@ -6,37 +6,40 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/supermock/engine/internal/jsontime"
+
 	"github.com/supermock/engine/internal/consumers"
 )
 
 type consumerStatus struct {
-	Name        string     `json:"name"`
-	Group       string     `json:"group,omitempty"`
-	Position    string     `json:"position,omitempty"`
-	LagEvents   int64      `json:"lag_events"`
-	LagSeconds  float64    `json:"lag_seconds"`
-	LastError   string     `json:"last_error,omitempty"`
-	LastErrorAt *time.Time `json:"last_error_at"`
-	Running     bool       `json:"running"`
-	Stuck       bool       `json:"stuck"`
+	Name        string         `json:"name"`
+	Group       string         `json:"group,omitempty"`
+	Position    string         `json:"position,omitempty"`
+	LagEvents   int64          `json:"lag_events"`
+	LagSeconds  float64        `json:"lag_seconds"`
+	LastError   string         `json:"last_error,omitempty"`
+	LastErrorAt *jsontime.Time `json:"last_error_at"`
+	Running     bool           `json:"running"`
+	Stuck       bool           `json:"stuck"`
 }
 
 type consumersResponse struct {
 	Consumers []consumerStatus `json:"consumers"`
+	Next      *string          `json:"next" doc:"the after of the next page (a name); null on the last"`
 }
 
 type readyResponse struct {
 	Status    string           `json:"status"`
 	Database  string           `json:"database"`
 	NotReady  []consumerStatus `json:"not_ready,omitempty"`
-	Timestamp time.Time        `json:"timestamp"`
+	Timestamp jsontime.Time    `json:"timestamp"`
 }
 
 func consumerStatuses(statuses []consumers.Status) []consumerStatus {
 	out := make([]consumerStatus, len(statuses))
 	for i, st := range statuses {
 		out[i] = consumerStatus{Name: st.Name, Group: st.Group, LagEvents: st.LagEvents, LagSeconds: st.LagSeconds,
-			LastError: st.LastError, LastErrorAt: timeOrNil(st.LastErrorAt), Running: st.Running, Stuck: st.Stuck}
+			LastError: st.LastError, LastErrorAt: jsontime.OrNil(st.LastErrorAt), Running: st.Running, Stuck: st.Stuck}
 		if st.Group != "" {
 			out[i].Position = st.Position.String()
 		}
@@ -44,8 +47,13 @@ func consumerStatuses(statuses []consumers.Status) []consumerStatus {
 	return out
 }
 
-// consumers lists every consumer of this process: the log's groups and the clock's loops.
+// consumers is a page of the consumers of this process, the log's groups and the
+// clock's loops, by name.
 func (s *server) consumers(c *fiber.Ctx) error {
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
 	if s.Consumers == nil {
 		return c.JSON(consumersResponse{Consumers: []consumerStatus{}})
 	}
@@ -53,7 +61,8 @@ func (s *server) consumers(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(consumersResponse{Consumers: consumerStatuses(statuses)})
+	list, next := pageByName(consumerStatuses(statuses), func(st consumerStatus) string { return st.Name }, page)
+	return c.JSON(consumersResponse{Consumers: list, Next: next})
 }
 
 // livez answers as long as the process serves requests.
@@ -66,7 +75,7 @@ func (s *server) livez(c *fiber.Ctx) error {
 func (s *server) readyz(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
-	body := readyResponse{Status: "ok", Database: "connected", Timestamp: s.Now().UTC()}
+	body := readyResponse{Status: "ok", Database: "connected", Timestamp: jsontime.Of(s.Now())}
 	if err := s.Pool.Ping(ctx); err != nil {
 		body.Status, body.Database = "error", "disconnected"
 		c.Set(fiber.HeaderRetryAfter, retryAfterSeconds)

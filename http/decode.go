@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 // decode reads a JSON object into dst (a pointer to a struct) one field at a time, so
@@ -38,6 +41,7 @@ func decodeJSON(body []byte, dst any) error {
 	v := reflect.ValueOf(dst).Elem()
 	t := v.Type()
 	known := make(map[string]bool, t.NumField())
+	var problems []fieldProblem
 	for i := range t.NumField() {
 		f := t.Field(i)
 		name := jsonName(f)
@@ -48,23 +52,34 @@ func decodeJSON(body []byte, dst any) error {
 		value, present := raw[name]
 		if !present || bytes.Equal(bytes.TrimSpace(value), []byte("null")) {
 			if f.Tag.Get("required") == "true" {
-				return invalidField(name, "is required")
+				problems = append(problems, fieldProblem{Field: name, Code: "required", Message: "is required"})
 			}
 			continue
 		}
 		if err := json.Unmarshal(value, v.Field(i).Addr().Interface()); err != nil {
-			return invalidField(name, "must be "+describe(f.Type))
+			problems = append(problems, fieldProblem{Field: name, Code: "wrong-type", Message: "must be " + describe(f.Type)})
 		}
 	}
+	var unknown []string
 	for name := range raw {
 		if !known[name] {
-			return invalidField(name, "is not a field of this request")
+			unknown = append(unknown, name)
 		}
+	}
+	slices.Sort(unknown)
+	for _, name := range unknown {
+		problems = append(problems, fieldProblem{Field: name, Code: "unknown-field", Message: "is not a field of this request"})
+	}
+	if len(problems) > 0 {
+		return invalidFields(problems)
 	}
 	return nil
 }
 
-var timeType = reflect.TypeFor[time.Time]()
+// isTime is true for the API's time and for the plain one the /legacy group reads.
+func isTime(t reflect.Type) bool {
+	return t == reflect.TypeFor[jsontime.Time]() || t == reflect.TypeFor[time.Time]()
+}
 
 // jsonName is the field's JSON key, "" for fields JSON ignores.
 func jsonName(f reflect.StructField) string {
@@ -84,8 +99,8 @@ func jsonName(f reflect.StructField) string {
 // describe says what JSON a Go type takes, for error messages.
 func describe(t reflect.Type) string {
 	switch {
-	case t == timeType:
-		return "an RFC 3339 time such as 2026-01-02T15:04:05Z"
+	case isTime(t):
+		return "an RFC 3339 time such as 2026-12-01T18:00:00.000Z"
 	case t.Kind() == reflect.Pointer:
 		return describe(t.Elem())
 	case t.Kind() == reflect.String:

@@ -18,9 +18,18 @@ type errorBody struct {
 }
 
 type errorDetail struct {
-	Code      string `json:"code"`
-	Message   string `json:"message"`
-	RequestID string `json:"request_id"`
+	Code      string         `json:"code"`
+	Message   string         `json:"message"`
+	Fields    []fieldProblem `json:"fields,omitempty" doc:"every wrong field of the body (or the query parameter or header), when the refusal is about fields"`
+	RequestID string         `json:"request_id"`
+}
+
+// fieldProblem is one field of a request that is wrong: a body's field, a query
+// parameter or a header. An answer names every wrong field of its body at once.
+type fieldProblem struct {
+	Field   string `json:"field"`
+	Code    string `json:"code" doc:"required, wrong-type, unknown-field, invalid, or the domain's code such as queue-window-too-short"`
+	Message string `json:"message"`
 }
 
 // apiError is a refusal decided in this package, with its status and stable code.
@@ -28,6 +37,7 @@ type apiError struct {
 	status  int
 	code    string
 	message string
+	fields  []fieldProblem
 }
 
 func (e *apiError) Error() string { return e.code + ": " + e.message }
@@ -38,7 +48,34 @@ func newError(status int, code, message string) *apiError {
 
 // invalidField names the request field that is missing or of the wrong type.
 func invalidField(field, reason string) *apiError {
-	return newError(fiber.StatusBadRequest, "invalid-request", field+": "+reason)
+	return invalidFields([]fieldProblem{{Field: field, Code: "invalid", Message: reason}})
+}
+
+// invalidFields is one 400 invalid-request naming every wrong field.
+func invalidFields(fields []fieldProblem) *apiError {
+	msgs := make([]string, len(fields))
+	for i, f := range fields {
+		msgs[i] = f.Field + ": " + f.Message
+	}
+	e := newError(fiber.StatusBadRequest, "invalid-request", strings.Join(msgs, "; "))
+	e.fields = fields
+	return e
+}
+
+// invalidInput is a domain refusal of several fields: the first one's code, every
+// field's own code and message.
+func invalidInput(in *domain.InvalidInput) *apiError {
+	fields := make([]fieldProblem, len(in.Fields))
+	for i, f := range in.Fields {
+		fields[i] = fieldProblem{Field: f.Field, Code: "invalid", Message: f.Err.Error()}
+		var de *domain.Error
+		if errors.As(f.Err, &de) {
+			fields[i].Code = de.Code()
+		}
+	}
+	e := newError(fiber.StatusBadRequest, fields[0].Code, in.Error())
+	e.fields = fields
+	return e
 }
 
 var (
@@ -86,6 +123,7 @@ var fiberCodes = map[int]*apiError{
 func classify(err error) *apiError {
 	var (
 		ae    *apiError
+		in    *domain.InvalidInput
 		de    *domain.Error
 		fe    *fiber.Error
 		field *auth.FieldError
@@ -95,6 +133,8 @@ func classify(err error) *apiError {
 		return ae
 	case databaseOutage(err) != noOutage:
 		return errUnavailable
+	case errors.As(err, &in) && len(in.Fields) > 0:
+		return invalidInput(in)
 	case errors.As(err, &de):
 		if status, ok := kindStatus[de.Kind()]; ok {
 			return newError(status, de.Code(), err.Error())
@@ -131,7 +171,7 @@ func classify(err error) *apiError {
 // under the request id, and its details never go to the client.
 func (s *server) errorHandler(c *fiber.Ctx, err error) error {
 	e := s.refusal(c, err)
-	return c.Status(e.status).JSON(errorBody{Error: errorDetail{Code: e.code, Message: e.message, RequestID: requestIDOf(c)}})
+	return c.Status(e.status).JSON(errorBody{Error: errorDetail{Code: e.code, Message: e.message, Fields: e.fields, RequestID: requestIDOf(c)}})
 }
 
 // refusal classifies err for the answer; a 5xx goes to the log under the request id.

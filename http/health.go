@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 type healthResponse struct {
 	Status    string         `json:"status"`
-	Timestamp time.Time      `json:"timestamp"`
+	Timestamp jsontime.Time  `json:"timestamp"`
 	Database  string         `json:"database"`
 	Services  healthServices `json:"services"`
 }
@@ -29,7 +31,7 @@ func (s *server) health(c *fiber.Ctx) error {
 	ctx, cancel := context.WithTimeout(c.UserContext(), 2*time.Second)
 	defer cancel()
 	body := healthResponse{
-		Status: "ok", Timestamp: s.Now().UTC(), Database: "connected",
+		Status: "ok", Timestamp: jsontime.Of(s.Now()), Database: "connected",
 		Services: healthServices{EventStore: "ok", Projections: "ok", Telegram: "disabled"},
 	}
 	if s.Config.TelegramToken != "" {

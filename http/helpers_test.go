@@ -61,6 +61,8 @@ type env struct {
 	metricsBase string
 	app         *fiber.App
 	now         func() time.Time
+	// checked counts the answers held against the OpenAPI document.
+	checked checked
 }
 
 // listen serves app on a loopback port until the test ends.
@@ -233,7 +235,9 @@ func (e *env) call(method, path, token string, body any, headers ...string) resp
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: out}
+	r := response{status: resp.StatusCode, header: resp.Header, body: out}
+	e.checkAgainstDocument(req, raw, r)
+	return r
 }
 
 type errorAnswer struct {
@@ -292,7 +296,7 @@ type login struct {
 		ID            string `json:"id"`
 		TelegramID    int64  `json:"telegram_id"`
 		Username      string `json:"username"`
-		Role          string `json:"role"`
+		AccountRole   string `json:"account_role"`
 		PreferredRole string `json:"preferred_role"`
 	} `json:"user"`
 	position string

@@ -172,6 +172,11 @@ func TestJourney(t *testing.T) {
 	if len(entries.Entries) != 1 || entries.Entries[0].Status != "matched" || fmt.Sprint(*entries.Entries[0].InterviewID) != id {
 		t.Fatalf("alice's entries: %+v", entries)
 	}
+	// Every answer of the journey was one the document describes, and every time in it
+	// RFC 3339 in UTC with milliseconds: each call is held to both as it is made.
+	if answers, times := e.checked.answers.Load(), e.checked.times.Load(); answers < 40 || times < 60 {
+		t.Fatalf("%d answers and %d times held against the document", answers, times)
+	}
 }
 
 func TestStatsSlotsAndLeaving(t *testing.T) {

@@ -2,9 +2,10 @@ package http
 
 import (
 	"encoding/json"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/supermock/engine/internal/jsontime"
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/http/auth"
@@ -22,9 +23,9 @@ type devLoginRequest struct {
 }
 
 type loginResponse struct {
-	Token     string      `json:"token"`
-	ExpiresAt time.Time   `json:"expires_at"`
-	User      sessionUser `json:"user"`
+	Token     string        `json:"token"`
+	ExpiresAt jsontime.Time `json:"expires_at"`
+	User      sessionUser   `json:"user"`
 }
 
 // sessionUser is who logged in, as the user's stream has it at login.
@@ -35,8 +36,8 @@ type sessionUser struct {
 	FirstName     string `json:"first_name"`
 	LastName      string `json:"last_name"`
 	PhotoURL      string `json:"photo_url"`
-	Role          string `json:"role"`
-	PreferredRole string `json:"preferred_role"`
+	AccountRole   string `json:"account_role" enum:"role"`
+	PreferredRole string `json:"preferred_role" enum:"interview-role"`
 	Timezone      string `json:"timezone"`
 }
 
@@ -140,9 +141,9 @@ func (s *server) openSession(c *fiber.Ctx, who auth.Identity) (domain.Registrati
 	now := s.Now()
 	token := auth.Sign(s.secrets[0], auth.Claims{Subject: reg.UserID.String(), TelegramID: who.ID, Admin: admin}, now, s.Config.JWTTTL)
 	s.setSessionCookie(c, token, s.Config.JWTTTL)
-	return reg, loginResponse{Token: token, ExpiresAt: now.Add(s.Config.JWTTTL).UTC(), User: sessionUser{
+	return reg, loginResponse{Token: token, ExpiresAt: jsontime.Of(now.Add(s.Config.JWTTTL)), User: sessionUser{
 		ID: u.ID().String(), TelegramID: u.TelegramID(), Username: u.Username(), FirstName: u.FirstName(),
-		LastName: u.LastName(), PhotoURL: u.PhotoURL(), Role: string(u.Role()),
+		LastName: u.LastName(), PhotoURL: u.PhotoURL(), AccountRole: string(u.Role()),
 		PreferredRole: string(u.PreferredRole()), Timezone: string(u.Timezone()),
 	}}, nil
 }

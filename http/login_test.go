@@ -34,7 +34,7 @@ func TestWidgetLoginRegistersOnceAndOpensASession(t *testing.T) {
 	wantStatus(t, r, 201)
 	var first login
 	r.json(t, &first)
-	if first.User.TelegramID != 4242 || first.User.Username != "ada" || first.User.Role != "user" ||
+	if first.User.TelegramID != 4242 || first.User.Username != "ada" || first.User.AccountRole != "user" ||
 		first.User.PreferredRole != "candidate" || first.Token == "" {
 		t.Fatalf("first login: %s", r)
 	}
@@ -156,8 +156,8 @@ func TestAdminsComeFromTheConfiguration(t *testing.T) {
 	t.Parallel()
 	e := start(t, options{})
 	admin, user := e.loginDev(adminTG), e.loginDev(1002)
-	if admin.User.Role != "admin" || user.User.Role != "user" {
-		t.Fatalf("roles: admin %q, user %q", admin.User.Role, user.User.Role)
+	if admin.User.AccountRole != "admin" || user.User.AccountRole != "user" {
+		t.Fatalf("roles: admin %q, user %q", admin.User.AccountRole, user.User.AccountRole)
 	}
 	stream := "/api/admin/streams/user-" + user.User.ID
 	wantError(t, e.call("GET", stream, user.Token, nil), 403, "forbidden")

@@ -12,18 +12,18 @@ import (
 type profileRequest struct {
 	FirstName *string `json:"first_name"`
 	LastName  *string `json:"last_name"`
-	Timezone  *string `json:"timezone"`
+	Timezone  *string `json:"timezone" doc:"an IANA name such as Europe/Berlin"`
 }
 
 type professionsRequest struct {
-	Professions []string `json:"professions" required:"true"`
+	Professions []string `json:"professions" required:"true" enum:"profession"`
 }
 
 type formRequest struct {
-	Profession string   `json:"profession" required:"true"`
-	Country    string   `json:"country" required:"true"`
-	Experience string   `json:"experience" required:"true"`
-	Language   string   `json:"language" required:"true"`
+	Profession string   `json:"profession" required:"true" enum:"profession"`
+	Country    string   `json:"country" required:"true" enum:"country"`
+	Experience string   `json:"experience" required:"true" enum:"experience"`
+	Language   string   `json:"language" required:"true" enum:"language"`
 	Email      string   `json:"email"`
 	Phone      string   `json:"phone"`
 	Tools      []string `json:"tools"`

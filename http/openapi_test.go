@@ -3,6 +3,7 @@ package http_test
 import (
 	"encoding/json"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -59,6 +60,11 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 	}
 	if len(served) < 25 {
 		t.Fatalf("only %d routes", len(served))
+	}
+	for _, route := range []string{"GET /api/docs", "GET /api/docs/:file", "GET /api/openapi.json", "GET /api/admin/consumers"} {
+		if !slices.Contains(served, route) {
+			t.Errorf("%s is not served", route)
+		}
 	}
 	// Every reference resolves.
 	for _, ref := range regexp.MustCompile(`"\$ref":"#/components/schemas/([A-Za-z]+)"`).FindAllStringSubmatch(string(r.body), -1) {

@@ -1,7 +1,9 @@
 package http
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -24,4 +26,27 @@ func pageOf(c *fiber.Ctx) (projections.Page, error) {
 		p.Limit = n
 	}
 	return p, nil
+}
+
+// pageByName is a page of a short list held in memory (the consumers, the
+// projections), in the order of their names; a name is the cursor.
+func pageByName[T any](list []T, name func(T) string, p projections.Page) ([]T, *string) {
+	slices.SortFunc(list, func(a, b T) int { return strings.Compare(name(a), name(b)) })
+	from := 0
+	if p.After != "" {
+		from = len(list)
+		for i, v := range list {
+			if name(v) > p.After {
+				from = i
+				break
+			}
+		}
+	}
+	list = list[from:]
+	if len(list) <= p.Limit {
+		return list, nil
+	}
+	list = list[:p.Limit]
+	next := name(list[len(list)-1])
+	return list, &next
 }

@@ -2,22 +2,25 @@ package http
 
 import (
 	"errors"
-	"time"
+	"slices"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/supermock/engine/internal/jsontime"
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/projections"
 )
 
 type joinRequest struct {
-	Role        string    `json:"role" required:"true"`
-	Profession  string    `json:"profession" required:"true"`
-	Language    string    `json:"language" required:"true"`
-	WindowStart time.Time `json:"window_start" required:"true"`
-	WindowEnd   time.Time `json:"window_end" required:"true"`
+	Role        string        `json:"role" required:"true" enum:"interview-role"`
+	Profession  string        `json:"profession" required:"true" enum:"profession"`
+	Language    string        `json:"language" required:"true" enum:"language"`
+	WindowStart jsontime.Time `json:"window_start" required:"true" doc:"a start in the past counts from now; at most 14 days ahead"`
+	WindowEnd   jsontime.Time `json:"window_end" required:"true" doc:"at least one interview and at most 24 h after the start"`
 }
 
 type entriesResponse struct {
@@ -36,7 +39,7 @@ func (s *server) joinQueue(c *fiber.Ctx) error {
 	me := sessionOf(c).UserID
 	id, pos, err := s.service(c).JoinQueue(c.UserContext(), s.meta(c), me, domain.QueueInput{
 		Role: req.Role, Profession: req.Profession, Language: req.Language,
-		WindowStart: req.WindowStart, WindowEnd: req.WindowEnd,
+		WindowStart: req.WindowStart.Time, WindowEnd: req.WindowEnd.Time,
 	})
 	return reply(s, c, fiber.StatusCreated, id, projections.EntryOf, projections.EntryQuery{UserID: me, EntryID: id})(pos, err)
 }
@@ -55,10 +58,8 @@ func (s *server) leaveQueue(c *fiber.Ctx) error {
 
 func (s *server) myEntries(c *fiber.Ctx) error {
 	status := domain.EntryStatus(c.Query("status"))
-	switch status {
-	case "", domain.EntryWaiting, domain.EntryMatched, domain.EntryCancelled, domain.EntryExpired:
-	default:
-		return invalidField("status", "must be waiting, matched, cancelled or expired")
+	if status != "" && !slices.Contains(domain.EntryStatuses(), string(status)) {
+		return invalidField("status", "must be one of "+strings.Join(domain.EntryStatuses(), ", "))
 	}
 	list, err := read(s, c, projections.Entries, projections.EntriesQuery{UserID: sessionOf(c).UserID, Status: status})
 	if err != nil {

@@ -23,6 +23,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/livez", quiet, s.livez)
 	app.Get("/readyz", quiet, s.readyz)
 	app.Get("/api/openapi.json", queries, s.openAPI)
+	app.Get("/api/docs", queries, s.docs)
+	app.Get("/api/docs/:file", queries, s.docsAsset)
 	app.Get("/api/professions", queries, s.professions)
 
 	app.Post("/api/auth/telegram", limit, s.loginWidget)

@@ -10,10 +10,10 @@ import (
 )
 
 type slotsResponse struct {
-	Role            string             `json:"role"`
-	CounterpartRole string             `json:"counterpart_role"`
-	Profession      string             `json:"profession"`
-	Language        string             `json:"language"`
+	Role            string             `json:"role" enum:"interview-role"`
+	CounterpartRole string             `json:"counterpart_role" enum:"interview-role"`
+	Profession      string             `json:"profession" enum:"profession"`
+	Language        string             `json:"language" enum:"language"`
 	DurationMinutes int                `json:"duration_minutes"`
 	Slots           []projections.Slot `json:"slots"`
 }

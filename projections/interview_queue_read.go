@@ -8,19 +8,20 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 // Entry is one queue entry of a user.
 type Entry struct {
-	ID          string     `json:"id"`
-	Role        string     `json:"role"`
-	Profession  string     `json:"profession"`
-	Language    string     `json:"language"`
-	WindowStart time.Time  `json:"window_start"`
-	WindowEnd   time.Time  `json:"window_end"`
-	Status      string     `json:"status"`
-	InterviewID *uuid.UUID `json:"interview_id"`
-	JoinedAt    time.Time  `json:"joined_at"`
+	ID          string        `json:"id"`
+	Role        string        `json:"role" enum:"interview-role"`
+	Profession  string        `json:"profession" enum:"profession"`
+	Language    string        `json:"language" enum:"language"`
+	WindowStart jsontime.Time `json:"window_start"`
+	WindowEnd   jsontime.Time `json:"window_end"`
+	Status      string        `json:"status" enum:"entry-status"`
+	InterviewID *uuid.UUID    `json:"interview_id" doc:"the interview, once matched"`
+	JoinedAt    jsontime.Time `json:"joined_at"`
 }
 
 // EntriesQuery asks for a user's entries, of one status or ("") all.
@@ -62,15 +63,14 @@ func scanEntry(r pgx.CollectableRow) (Entry, error) {
 	var e Entry
 	err := r.Scan(&e.ID, &e.Role, &e.Profession, &e.Language, &e.WindowStart, &e.WindowEnd, &e.Status,
 		&e.InterviewID, &e.JoinedAt)
-	e.WindowStart, e.WindowEnd, e.JoinedAt = e.WindowStart.UTC(), e.WindowEnd.UTC(), e.JoinedAt.UTC()
 	return e, err
 }
 
 // QueueStat counts waiting entries of one profession, language and role.
 type QueueStat struct {
-	Profession string `json:"profession"`
-	Language   string `json:"language"`
-	Role       string `json:"role"`
+	Profession string `json:"profession" enum:"profession"`
+	Language   string `json:"language" enum:"language"`
+	Role       string `json:"role" enum:"interview-role"`
 	Waiting    int    `json:"waiting"`
 }
 
@@ -102,9 +102,9 @@ func stats(ctx context.Context, db DB, q StatsQuery) ([]QueueStat, error) {
 // Slot is an hour at which Waiting entries of the counterpart role can take an
 // interview.
 type Slot struct {
-	Start   time.Time `json:"start"`
-	End     time.Time `json:"end"`
-	Waiting int       `json:"waiting"`
+	Start   jsontime.Time `json:"start"`
+	End     jsontime.Time `json:"end"`
+	Waiting int           `json:"waiting"`
 }
 
 // SlotsQuery asks for the UTC hour starts from From to To at which an interview of
@@ -135,8 +135,7 @@ func slots(ctx context.Context, db DB, q SlotsQuery) ([]Slot, error) {
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Slot, error) {
 		var sl Slot
 		err := r.Scan(&sl.Start, &sl.Waiting)
-		sl.Start = sl.Start.UTC()
-		sl.End = sl.Start.Add(q.Duration)
+		sl.End = jsontime.Of(sl.Start.Add(q.Duration))
 		return sl, err
 	})
 	return nonNil(list), err

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 // Partner is the other participant of an interview.
@@ -21,29 +22,29 @@ type Partner struct {
 type FeedbackGiven struct {
 	FromUserID  string         `json:"from_user_id"`
 	ToUserID    string         `json:"to_user_id"`
-	FromRole    string         `json:"from_role"`
+	FromRole    string         `json:"from_role" enum:"interview-role"`
 	Rating      int            `json:"rating"`
 	Skills      map[string]int `json:"skills"`
 	Comment     string         `json:"comment"`
-	SubmittedAt time.Time      `json:"submitted_at"`
+	SubmittedAt jsontime.Time  `json:"submitted_at"`
 }
 
 // Interview is an interview as one of its participants sees it.
 type Interview struct {
 	ID              string          `json:"id"`
-	MyRole          string          `json:"my_role"`
+	MyRole          string          `json:"my_role" enum:"interview-role"`
 	CandidateID     string          `json:"candidate_id"`
 	InterviewerID   string          `json:"interviewer_id"`
 	Partner         Partner         `json:"partner"`
-	Profession      string          `json:"profession"`
-	Language        string          `json:"language"`
-	ScheduledAt     time.Time       `json:"scheduled_at"`
+	Profession      string          `json:"profession" enum:"profession"`
+	Language        string          `json:"language" enum:"language"`
+	ScheduledAt     jsontime.Time   `json:"scheduled_at"`
 	DurationMinutes int             `json:"duration_minutes"`
-	MeetingLink     string          `json:"meeting_link"`
-	Status          string          `json:"status"`
-	StartedAt       *time.Time      `json:"started_at"`
-	CompletedAt     *time.Time      `json:"completed_at"`
-	CancelledAt     *time.Time      `json:"cancelled_at"`
+	MeetingLink     string          `json:"meeting_link" doc:"the Jitsi room of the interview"`
+	Status          string          `json:"status" enum:"interview-status"`
+	StartedAt       *jsontime.Time  `json:"started_at"`
+	CompletedAt     *jsontime.Time  `json:"completed_at"`
+	CancelledAt     *jsontime.Time  `json:"cancelled_at"`
 	CancelledBy     *uuid.UUID      `json:"cancelled_by"`
 	CancelReason    *string         `json:"cancel_reason"`
 	AbsentUserID    *uuid.UUID      `json:"absent_user_id"`
@@ -64,7 +65,7 @@ type InterviewQuery struct {
 // InterviewPage is a page of interviews and the cursor of the next one.
 type InterviewPage struct {
 	Interviews []Interview `json:"interviews"`
-	Next       *string     `json:"next"`
+	Next       *string     `json:"next" doc:"the after of the next page; null on the last"`
 }
 
 // InterviewsOf reads a page of a user's interviews, latest scheduled first.
@@ -103,7 +104,7 @@ func interviewsPage(ctx context.Context, db DB, q InterviewsQuery) (InterviewPag
 	if err != nil {
 		return InterviewPage{}, err
 	}
-	page, next := cut(list, q.Limit, func(iv Interview) (time.Time, string) { return iv.ScheduledAt, iv.ID })
+	page, next := cut(list, q.Limit, func(iv Interview) (time.Time, string) { return iv.ScheduledAt.Time, iv.ID })
 	return InterviewPage{Interviews: page, Next: next}, nil
 }
 
@@ -118,15 +119,6 @@ func scanInterview(r pgx.CollectableRow) (Interview, error) {
 		&iv.Partner.FirstName, &iv.Profession, &iv.Language, &iv.ScheduledAt, &iv.DurationMinutes, &iv.MeetingLink,
 		&iv.Status, &iv.StartedAt, &iv.CompletedAt, &iv.CancelledAt, &iv.CancelledBy, &iv.CancelReason,
 		&iv.AbsentUserID, &iv.Feedback)
-	iv.ScheduledAt = iv.ScheduledAt.UTC()
-	for _, t := range []*time.Time{iv.StartedAt, iv.CompletedAt, iv.CancelledAt} {
-		if t != nil {
-			*t = t.UTC()
-		}
-	}
-	for i := range iv.Feedback {
-		iv.Feedback[i].SubmittedAt = iv.Feedback[i].SubmittedAt.UTC()
-	}
 	return iv, err
 }
 

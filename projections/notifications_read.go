@@ -8,17 +8,18 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 // Notification is one message in a user's inbox.
 type Notification struct {
-	ID          string     `json:"id"`
-	InterviewID string     `json:"interview_id"`
-	Kind        string     `json:"kind"`
-	Title       string     `json:"title"`
-	Text        string     `json:"text"`
-	SentAt      time.Time  `json:"sent_at"`
-	ReadAt      *time.Time `json:"read_at"`
+	ID          string         `json:"id"`
+	InterviewID string         `json:"interview_id"`
+	Kind        string         `json:"kind" enum:"notification-kind"`
+	Title       string         `json:"title"`
+	Text        string         `json:"text"`
+	SentAt      jsontime.Time  `json:"sent_at"`
+	ReadAt      *jsontime.Time `json:"read_at"`
 }
 
 // InboxQuery asks for a page of a user's inbox, newest first; UnreadOnly keeps the
@@ -34,7 +35,7 @@ type InboxQuery struct {
 type InboxPage struct {
 	Unread        int            `json:"unread"`
 	Notifications []Notification `json:"notifications"`
-	Next          *string        `json:"next"`
+	Next          *string        `json:"next" doc:"the after of the next page; null on the last"`
 }
 
 // NotificationQuery asks for one message of a user.
@@ -68,7 +69,7 @@ func inbox(ctx context.Context, db DB, q InboxQuery) (InboxPage, error) {
 		return InboxPage{}, err
 	}
 	var p InboxPage
-	p.Notifications, p.Next = cut(list, q.Limit, func(n Notification) (time.Time, string) { return n.SentAt, n.ID })
+	p.Notifications, p.Next = cut(list, q.Limit, func(n Notification) (time.Time, string) { return n.SentAt.Time, n.ID })
 	err = db.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, q.UserID).
 		Scan(&p.Unread)
 	return p, err
@@ -82,9 +83,5 @@ func notificationOf(ctx context.Context, db DB, q NotificationQuery) (Notificati
 func scanNotification(r pgx.CollectableRow) (Notification, error) {
 	var n Notification
 	err := r.Scan(&n.ID, &n.InterviewID, &n.Kind, &n.Title, &n.Text, &n.SentAt, &n.ReadAt)
-	n.SentAt = n.SentAt.UTC()
-	if n.ReadAt != nil {
-		*n.ReadAt = n.ReadAt.UTC()
-	}
 	return n, err
 }

@@ -9,35 +9,36 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/jsontime"
 )
 
 // Profile is a user as the read tables hold them: profile, professions and form.
 type Profile struct {
-	ID            string    `json:"id"`
-	TelegramID    int64     `json:"telegram_id"`
-	Username      string    `json:"username"`
-	FirstName     string    `json:"first_name"`
-	LastName      string    `json:"last_name"`
-	PhotoURL      string    `json:"photo_url"`
-	Role          string    `json:"role"`
-	PreferredRole string    `json:"preferred_role"`
-	Timezone      string    `json:"timezone"`
-	NoShowCount   int       `json:"no_show_count"`
-	RegisteredAt  time.Time `json:"registered_at"`
-	Professions   []string  `json:"professions"`
-	Form          *Form     `json:"form"` // null until the first submission
+	ID            string        `json:"id"`
+	TelegramID    int64         `json:"telegram_id"`
+	Username      string        `json:"username"`
+	FirstName     string        `json:"first_name"`
+	LastName      string        `json:"last_name"`
+	PhotoURL      string        `json:"photo_url"`
+	AccountRole   string        `json:"account_role" enum:"role"`
+	PreferredRole string        `json:"preferred_role" enum:"interview-role"`
+	Timezone      string        `json:"timezone" doc:"IANA name; Europe/Moscow until set"`
+	NoShowCount   int           `json:"no_show_count"`
+	RegisteredAt  jsontime.Time `json:"registered_at"`
+	Professions   []string      `json:"professions" enum:"profession"`
+	Form          *Form         `json:"form"` // null until the first submission
 }
 
 // Form is the questionnaire a user submitted last.
 type Form struct {
-	Profession  string    `json:"profession"`
-	Country     string    `json:"country"`
-	Experience  string    `json:"experience"`
-	Language    string    `json:"language"`
-	Email       string    `json:"email,omitempty"`
-	Phone       string    `json:"phone,omitempty"`
-	Tools       []string  `json:"tools"`
-	SubmittedAt time.Time `json:"submitted_at"`
+	Profession  string        `json:"profession" enum:"profession"`
+	Country     string        `json:"country" enum:"country"`
+	Experience  string        `json:"experience" enum:"experience"`
+	Language    string        `json:"language" enum:"language"`
+	Email       string        `json:"email,omitempty"`
+	Phone       string        `json:"phone,omitempty"`
+	Tools       []string      `json:"tools"`
+	SubmittedAt jsontime.Time `json:"submitted_at"`
 }
 
 // ProfileOf reads one user; an unknown one is domain.ErrUserNotFound.
@@ -58,7 +59,7 @@ func profileOf(ctx context.Context, db DB, userID uuid.UUID) (Profile, error) {
 			f.profession, f.country, f.experience, f.language, f.email, f.phone, f.tools, f.submitted_at
 		FROM users u LEFT JOIN user_form_data f ON f.user_id = u.user_id
 		WHERE u.user_id = $1`, userID).Scan(
-		&m.ID, &m.TelegramID, &m.Username, &m.FirstName, &m.LastName, &m.PhotoURL, &m.Role, &m.PreferredRole,
+		&m.ID, &m.TelegramID, &m.Username, &m.FirstName, &m.LastName, &m.PhotoURL, &m.AccountRole, &m.PreferredRole,
 		&m.Timezone, &m.NoShowCount, &m.RegisteredAt, &m.Professions,
 		&f.profession, &f.country, &f.experience, &f.language, &f.email, &f.phone, &f.tools, &f.submittedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -67,11 +68,10 @@ func profileOf(ctx context.Context, db DB, userID uuid.UUID) (Profile, error) {
 	if err != nil {
 		return Profile{}, err
 	}
-	m.RegisteredAt = m.RegisteredAt.UTC()
 	if f.profession != nil {
 		m.Form = &Form{Profession: *f.profession, Country: *f.country, Experience: *f.experience,
 			Language: *f.language, Email: deref(f.email), Phone: deref(f.phone), Tools: nonNil(f.tools),
-			SubmittedAt: f.submittedAt.UTC()}
+			SubmittedAt: jsontime.Of(*f.submittedAt)}
 	}
 	return m, nil
 }
