@@ -277,3 +277,46 @@ func readAllEventually(ctx context.Context, t *testing.T, store *eventstore.Stor
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// A reader of a few streams gets exactly their events between two positions, in log
+// order, a page at a time, and nothing of the other streams.
+func TestReadStreamsBetweenTwoPositions(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	store, pool := newStore(t)
+	var positions []eventstore.Position // of the events of cart-a and cart-b, in log order
+	for i := range 12 {
+		stream := []string{"cart-a", "cart-b", "cart-other"}[i%3]
+		pos, err := appendTx(ctx, store, pool, eventstore.Meta{},
+			eventstore.StreamAppend{StreamID: stream, Expected: eventstore.Any, Events: []any{itemAdded{Item: fmt.Sprint(i)}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stream != "cart-other" {
+			positions = append(positions, pos)
+		}
+	}
+	// After the first of them, up to and with the second to last: six of eight.
+	after, upTo := positions[0], positions[len(positions)-2]
+	var got []eventstore.Position
+	for from := after; ; {
+		page, err := store.ReadStreamsBetween(ctx, []string{"cart-a", "cart-b"}, from, upTo, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, env := range page {
+			if env.StreamID == "cart-other" {
+				t.Fatalf("read an event of another stream: %+v", env)
+			}
+			got = append(got, env.Position)
+			from = env.Position
+		}
+		if len(page) < 4 {
+			break
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(positions[1:len(positions)-1]) {
+		t.Fatalf("read %v, want %v", got, positions[1:len(positions)-1])
+	}
+}

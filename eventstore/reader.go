@@ -87,6 +87,31 @@ func (s *Store) ReadAll(ctx context.Context, after Position, limit int) ([]Envel
 	return envs, nil
 }
 
+// ReadStreamsBetween returns up to limit events of the given streams that lie after
+// after and at or before upTo, in log order: what a reader of a few streams missed
+// between two positions. upTo must be a position page readers could see (ReadAll's or
+// Head's), so that no older transaction can still add an event below it.
+func (s *Store) ReadStreamsBetween(ctx context.Context, streams []string, after, upTo Position, limit int) ([]Envelope, error) {
+	if limit <= 0 {
+		return nil, fmt.Errorf("%w: page size %d", ErrInvalidEvent, limit)
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
+		WHERE stream_id = ANY($1)
+			AND (transaction_id, "offset") > ($2::text::xid8, $3)
+			AND (transaction_id, "offset") <= ($4::text::xid8, $5)
+		ORDER BY transaction_id, "offset"
+		LIMIT $6`, streams, strconv.FormatUint(after.TxID, 10), after.Offset,
+		strconv.FormatUint(upTo.TxID, 10), upTo.Offset, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read %d streams after %s: %w", len(streams), after, err)
+	}
+	envs, err := s.scanEnvelopes(rows, 0)
+	if err != nil {
+		return nil, fmt.Errorf("read %d streams after %s: %w", len(streams), after, err)
+	}
+	return envs, nil
+}
+
 // Head is the position of the last event readers may see now.
 func (s *Store) Head(ctx context.Context) (Position, error) {
 	return s.position(ctx, `SELECT transaction_id, "offset" FROM `+eventsTable+`

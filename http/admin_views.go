@@ -119,7 +119,10 @@ func (s *server) adminUsers(c *fiber.Ctx) error {
 		}
 		q.TelegramID = id
 	}
-	q.Username = c.Query("username")
+	q.Username = strings.TrimSpace(c.Query("username"))
+	if domain.CleanText(q.Username, false) != q.Username {
+		return invalidField("username", "must be valid UTF-8 text without control characters")
+	}
 	if q.TelegramID == 0 && q.Username == "" {
 		return invalidField("telegram_id", "give telegram_id or username")
 	}

@@ -219,4 +219,7 @@ func TestAdminFindsUsers(t *testing.T) {
 	}
 	wantError(t, e.call("GET", "/api/admin/users", admin.Token, nil), 400, "invalid-request")
 	wantError(t, e.call("GET", "/api/admin/users?telegram_id=x", admin.Token, nil), 400, "invalid-request")
+	for _, bad := range []string{"%EE%A2f%F8", "dev%009901", "dev%E2%80%AE9901"} { // not UTF-8, a NUL, a bidi override
+		wantError(t, e.call("GET", "/api/admin/users?username="+bad, admin.Token, nil), 400, "invalid-request")
+	}
 }

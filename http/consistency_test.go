@@ -114,13 +114,23 @@ func journey(t testing.TB, j *journal, clock *journeyClock, n int, write, read s
 	cookie := n%2 == 1
 	var users [2]*visitor
 	var ids [2]string
+	var streams [2]*sseStream
 	for k, zone := range []string{"Europe/Berlin", "Asia/Tokyo"} {
 		b := newVisitor(t, write, read, cookie)
 		var l login
 		b.do("POST", "/api/auth/dev", map[string]any{"telegram_id": 300000 + 2*n + k, "username": fmt.Sprintf("j%d_%d", n, k)}, &l)
+		session := []string{"Cookie", "sm_sess=" + l.Token}
 		if !cookie {
 			b.token = l.Token
+			session = []string{"Authorization", "Bearer " + l.Token}
 		}
+		// The page listens for its news from the start, on the server it reads from.
+		s, r := openStream(t, read, "/api/stream", session...)
+		if s == nil {
+			t.Fatalf("GET /api/stream: %s", r)
+		}
+		s.until("ready")
+		streams[k] = s
 		var m me
 		b.do("GET", "/api/me", nil, &m)
 		j.check(m.ID == l.User.ID, "me after login: %+v", m)
@@ -181,6 +191,19 @@ func journey(t testing.TB, j *journal, clock *journeyClock, n int, write, read s
 		}
 		return id != ""
 	})
+	// Both pages heard of it, with the partner, unasked.
+	for k, s := range streams {
+		var told struct {
+			ID      string `json:"id"`
+			Partner struct {
+				ID string `json:"id"`
+			} `json:"partner"`
+		}
+		ev := s.until("interview.scheduled")
+		if err := json.Unmarshal([]byte(ev.Data), &told); err != nil || told.ID != id || told.Partner.ID != ids[1-k] {
+			t.Fatalf("the stream of user %d told %+v, want interview %s with %s", k, ev, id, ids[1-k])
+		}
+	}
 	// The confirmation is the notifier's write: awaited; marking it read is the user's.
 	var in inbox
 	testdb.Eventually(t, time.Minute, func() bool {
@@ -188,6 +211,10 @@ func journey(t testing.TB, j *journal, clock *journeyClock, n int, write, read s
 		return len(in.Notifications) > 0
 	})
 	unread := in.Unread
+	var told struct{ ID, Kind string }
+	if ev := streams[0].until("notification.received"); json.Unmarshal([]byte(ev.Data), &told) != nil || told.Kind != "interview-scheduled" {
+		t.Fatalf("the candidate's stream told %+v, want the confirmation", ev)
+	}
 	var marked struct {
 		ReadAt *time.Time `json:"read_at"`
 	}
@@ -220,6 +247,12 @@ func journey(t testing.TB, j *journal, clock *journeyClock, n int, write, read s
 	var m me
 	interviewer.do("GET", "/api/me", nil, &m)
 	j.check(m.PreferredRole == "candidate", "preferred role after feedback: %+v", m)
+	// The interviewer's page heard the interview end and the candidate's feedback come in.
+	streams[1].until("interview.completed")
+	var rated journeyInterview
+	if ev := streams[1].until("feedback.received"); json.Unmarshal([]byte(ev.Data), &rated) != nil || rated.ID != id || len(rated.Feedback) == 0 {
+		t.Fatalf("the interviewer's stream told %+v, want the candidate's feedback", ev)
+	}
 
 }
 

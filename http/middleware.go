@@ -94,7 +94,8 @@ func (s *server) securityHeaders() []any {
 			AllowOrigins:     strings.Join(slices.Sorted(maps.Keys(s.origins)), ","),
 			AllowCredentials: true,
 			AllowMethods:     "GET,POST,PUT,PATCH,DELETE,OPTIONS",
-			AllowHeaders:     "Authorization,Content-Type,Idempotency-Key,X-Min-Position,X-Request-ID",
+			// EventSource's reconnection sends Last-Event-ID, which is not a simple header.
+			AllowHeaders: "Authorization,Content-Type,Idempotency-Key,X-Min-Position,X-Request-ID,Last-Event-ID",
 			ExposeHeaders: "X-Event-Position,X-Projection-Lag,X-Request-ID,Idempotent-Replayed,Retry-After," +
 				"X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset",
 			MaxAge: 600,

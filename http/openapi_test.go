@@ -34,9 +34,6 @@ func TestOpenAPIMatchesTheRoutes(t *testing.T) {
 	var documented []string
 	for path, ops := range doc.Paths {
 		for method, raw := range ops {
-			if e.notYetServed(method, path) {
-				continue
-			}
 			documented = append(documented, strings.ToUpper(method)+" "+param.ReplaceAllString(path, ":$1"))
 			var op struct {
 				Responses map[string]json.RawMessage `json:"responses"`
@@ -101,9 +98,6 @@ func TestRoutesGuardWhatTheDocumentSays(t *testing.T) {
 		concrete := param.ReplaceAllString(path, "01a21cb3-51d9-7175-a9c5-c1e662ac8261")
 		for method, op := range ops {
 			method = strings.ToUpper(method)
-			if e.notYetServed(method, path) {
-				continue
-			}
 			anonymous := e.call(method, concrete, "", nil)
 			switch op.Access {
 			case "public":

@@ -60,9 +60,6 @@ func TestEveryRouteAnswersAnOutageWith503(t *testing.T) {
 		for method, op := range ops {
 			method = strings.ToUpper(method)
 			route := method + " " + path
-			if e.notYetServed(method, path) {
-				continue
-			}
 			tries := []response{e.call(method, concrete, admin, bodies[route])}
 			if _, keyed := op.Responses["422"]; keyed {
 				tries = append(tries, e.call(method, concrete, admin, bodies[route], "Idempotency-Key", "k-"+route))

@@ -52,6 +52,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/api/interviews/:id/feedback", post(s.onInterview(submitFeedback))...)
 
 	app.Get("/api/notifications", user(s.notifications)...)
+	app.Get("/api/stream", user(s.liveStream)...)
 	// The wait for the inbox comes before the key's transaction, which it would hold open.
 	app.Post("/api/notifications/:id/read", command(s.awaitReads(projections.NotificationOf), s.idempotent, s.readNotification)...)
 

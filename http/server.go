@@ -51,6 +51,8 @@ type Deps struct {
 	// Consumers is the process's board of consumers, shown by the admin API, health,
 	// readiness and /metrics; nil for an API that runs none.
 	Consumers *consumers.Board
+	// stream tunes GET /api/stream; only tests change it.
+	stream streamConfig
 }
 
 // server is the API's state shared by its handlers.
@@ -68,6 +70,8 @@ type server struct {
 	// watcher tells waiting requests when the read tables have passed a position.
 	watcher *eventstore.Watcher
 	waits   waitCounts
+	// hub is the one tail of the log that feeds every GET /api/stream.
+	hub *hub
 	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
 	lifetime   context.Context
 	stop       context.CancelFunc
@@ -170,10 +174,15 @@ func newServer(d Deps) (*server, error) {
 	srv := &server{Deps: d, secrets: secrets, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()),
 		metrics: d.Metrics, lifetime: lifetime, stop: stop, watcher: d.Store.Log().NewWatcher(eventstore.WatcherConfig{})}
 	srv.commandLimit, srv.queryLimit = srv.limiter(d.Config.RateLimitMax), srv.limiter(d.Config.RateLimitQueryMax)
-	srv.background.Add(1)
+	srv.hub = newHub(d.Store.Log(), renderer{db: d.Pool, watcher: srv.watcher}, d.stream, d.Logger)
+	srv.background.Add(2)
 	go func() {
 		defer srv.background.Done()
 		_ = srv.watcher.Run(lifetime)
+	}()
+	go func() {
+		defer srv.background.Done()
+		srv.hub.run(lifetime)
 	}()
 	return srv, nil
 }
