@@ -72,7 +72,7 @@ func (s *server) stream(c *fiber.Ctx) error {
 
 // projectionStatuses shows every projection's position, lag, last error and rebuild.
 func (s *server) projectionStatuses(c *fiber.Ctx) error {
-	statuses, err := projections.Statuses(c.UserContext(), s.Pool, projections.All())
+	statuses, err := projections.Statuses(c.UserContext(), s.Pool, s.Store.Log(), projections.All())
 	if err != nil {
 		return err
 	}

@@ -123,7 +123,7 @@ func start(t testing.TB, o options) *env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	metrics := api.NewMetrics(pool, nil)
+	metrics := api.NewMetrics(pool, store.Log(), nil)
 	app, err := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: now, Metrics: metrics, FreshWait: o.freshWait})
 	if err != nil {
 		t.Fatal(err)

@@ -91,9 +91,8 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store *eventstore.Store, p
 		rb.builders = append(rb.builders, &builder{p: p, schema: s})
 		rb.names = append(rb.names, p.Name())
 	}
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM watermill_events
-		WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`).Scan(&rb.total); err != nil {
-		return fmt.Errorf("count the log: %w", err)
+	if rb.total, err = store.CountAfter(ctx, eventstore.Position{}); err != nil {
+		return err
 	}
 	rb.report("building")
 	if err := rb.build(ctx); err != nil {
