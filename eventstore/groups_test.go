@@ -11,7 +11,8 @@ import (
 )
 
 // A group locked and moved in a transaction stands where it was put once that
-// commits, and the events counted after it are those it has left to read.
+// commits, and the events counted after it are those it has left to read; the log
+// counts its events by type.
 func TestLockAndMoveAGroup(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -35,6 +36,15 @@ func TestLockAndMoveAGroup(t *testing.T) {
 		return n
 	}
 	testdb.Eventually(t, hangGuard, func() bool { return count(eventstore.Position{}) == 3 })
+	for types, want := range map[string]int64{"": 3, "ItemAdded": 3, "ItemRemoved": 0} {
+		var of []string
+		if types != "" {
+			of = []string{types}
+		}
+		if n, err := store.CountEvents(ctx, of...); err != nil || n != want {
+			t.Fatalf("%d events of %q (%v), want %d", n, types, err, want)
+		}
+	}
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := store.LockGroup(ctx, tx, "moved"); err != nil {
 			return err

@@ -144,3 +144,14 @@ func (s *Store) position(ctx context.Context, query string, args ...any) (Positi
 	}
 	return Position{TxID: uint64(txID), Offset: offset}, nil
 }
+
+// CountEvents counts the committed events of the given types, or every one when none is
+// given, whether or not page readers may see them yet.
+func (s *Store) CountEvents(ctx context.Context, eventTypes ...string) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+eventsTable+`
+		WHERE coalesce(cardinality($1::text[]), 0) = 0 OR event_type = ANY($1)`, eventTypes).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}

@@ -273,11 +273,11 @@ func wantStatus(t testing.TB, r response, status int) {
 // events counts the rows of the log.
 func (e *env) events() int {
 	e.t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM watermill_events`).Scan(&n); err != nil {
+	n, err := e.store.Log().CountEvents(context.Background())
+	if err != nil {
 		e.t.Fatal(err)
 	}
-	return n
+	return int(n)
 }
 
 type login struct {
