@@ -129,7 +129,7 @@ func serveCommand(ctx context.Context, e *runEnv) error {
 	}
 	notif.Report(board)
 	expirer.Report(board)
-	metrics := api.NewMetrics(pool, board)
+	metrics := api.NewMetrics(pool, store.Log(), board)
 	app, err := api.New(api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: clock, Metrics: metrics, Consumers: board})
 	if err != nil {
 		return err

@@ -35,6 +35,7 @@ type commits struct {
 	id     string
 
 	committed broadcast // events were committed, here or elsewhere
+	consumed  broadcast // a subscriber of this process committed a poll: its offset may have moved
 
 	// appending holds the connections whose open transaction appended: their commit
 	// is signalled.

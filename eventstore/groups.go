@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // GroupState is what this process knows of a consumer group it runs: whether Consume
@@ -111,4 +113,41 @@ func (s *Store) GroupLags(ctx context.Context, groups []string, limit int64) (ma
 		out[name] = lag
 	}
 	return out, rows.Err()
+}
+
+// LockGroup takes a consumer group's offset row in tx, adding it at the log's start
+// for a group that never ran. The group's subscribers lock that row for each batch, so
+// the call waits for the batch in flight to commit and keeps the next one out until tx
+// ends: the group stands still at a clean position meanwhile.
+func (s *Store) LockGroup(ctx context.Context, tx pgx.Tx, group string) error {
+	b := &pgx.Batch{}
+	b.Queue(`INSERT INTO `+offsetsTable+` (consumer_group, offset_acked, last_processed_transaction_id)
+		VALUES ($1, 0, '0') ON CONFLICT DO NOTHING`, group)
+	b.Queue(`SELECT 1 FROM `+offsetsTable+` WHERE consumer_group = $1 FOR UPDATE`, group)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("lock consumer group %s: %w", group, err)
+	}
+	return nil
+}
+
+// SetGroupPosition moves a consumer group, locked in tx by LockGroup, to at: its
+// subscribers go on after at once tx commits.
+func (s *Store) SetGroupPosition(ctx context.Context, tx pgx.Tx, group string, at Position) error {
+	if _, err := tx.Exec(ctx, `UPDATE `+offsetsTable+` SET offset_acked = $2, last_processed_transaction_id = $3::text::xid8
+		WHERE consumer_group = $1`, group, at.Offset, strconv.FormatUint(at.TxID, 10)); err != nil {
+		return fmt.Errorf("set the position of consumer group %s: %w", group, err)
+	}
+	return nil
+}
+
+// CountAfter counts the events after a position that readers may see now.
+func (s *Store) CountAfter(ctx context.Context, after Position) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+eventsTable+`
+		WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
+			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())`,
+		strconv.FormatUint(after.TxID, 10), after.Offset).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count the log: %w", err)
+	}
+	return n, nil
 }

@@ -207,3 +207,14 @@ func (s *Store) Sequence(ctx context.Context, p Position) (int64, error) {
 	}
 	return n, nil
 }
+
+// CountEvents counts the committed events of the given types, or every one when none is
+// given, whether or not page readers may see them yet.
+func (s *Store) CountEvents(ctx context.Context, eventTypes ...string) (int64, error) {
+	var n int64
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM `+eventsTable+`
+		WHERE coalesce(cardinality($1::text[]), 0) = 0 OR event_type = ANY($1)`, eventTypes).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count events: %w", err)
+	}
+	return n, nil
+}

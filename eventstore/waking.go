@@ -181,7 +181,8 @@ func (b *wakingBeginner) pendingQuery(topic string) string {
 		LIMIT 1`
 }
 
-// wakingTx announces a poll transaction's commit when a handler appended in it.
+// wakingTx announces a poll transaction's commit: to the log's readers when a handler
+// appended in it, and in this process to the watchers of offsets.
 type wakingTx struct {
 	wsql.Tx
 	commits *commits
@@ -191,6 +192,9 @@ func (t *wakingTx) Commit() error {
 	conn := t.conn()
 	err := t.Tx.Commit()
 	t.commits.ended(conn, err == nil)
+	if err == nil {
+		t.commits.consumed.fire()
+	}
 	return err
 }
 

@@ -9,16 +9,17 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 )
 
-// WatcherConfig says when a Watcher reads the groups' offsets while somebody waits.
+// WatcherConfig says when a Watcher reads the groups' offsets while somebody waits. It
+// reads at once when a new waiter comes, when a subscriber of this process commits (its
+// group's offset moved) and when a commit to the log is announced, here or by another
+// process; the interval bounds the wait for what announces nothing, a group's offset
+// moved by a subscriber in another process without appending.
 type WatcherConfig struct {
 	// Interval is the longest wait between two reads (default 5 ms).
 	Interval time.Duration
 	// MinGap is the shortest: a new waiter or a wake-up is served at once, unless the
 	// last read is more recent than this (default 1 ms).
 	MinGap time.Duration
-	// Wake, when set, makes the watcher read at once: a signal that offsets may have
-	// moved (a commit to the log, say). Without it, the interval alone paces the reads.
-	Wake <-chan struct{}
 }
 
 // Watcher tells callers when consumer groups have consumed the log past a position.
@@ -98,6 +99,7 @@ func (w *Watcher) Wait(ctx context.Context, groups []string, at Position) error 
 // Run reads offsets for the waiters until ctx ends. A failed read is tried again in
 // the next round; the waiters' own deadlines bound what it costs them.
 func (w *Watcher) Run(ctx context.Context) error {
+	committed := w.store.WatchCommits(ctx)
 	timer := time.NewTimer(w.cfg.Interval)
 	defer timer.Stop()
 	for {
@@ -110,6 +112,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 			continue
 		}
+		// The wake-ups are taken before the read, so what commits during it still wakes.
+		appended, consumed := committed(), w.store.commits.consumed.wait()
 		read := time.Now()
 		if positions, err := w.store.GroupPositions(ctx, groups); err == nil {
 			w.update(positions)
@@ -119,7 +123,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-w.kick:
-		case <-w.cfg.Wake:
+		case <-appended:
+		case <-consumed:
 		case <-timer.C:
 			continue
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 // The log knows each actor's newest append on any connection, never the system's, and
@@ -140,5 +141,44 @@ func TestWatcher(t *testing.T) {
 	time.Sleep(100 * time.Millisecond)
 	if now := tracer.count(); now != idle {
 		t.Fatalf("the watcher read offsets %d times with nobody waiting", now-idle)
+	}
+}
+
+// A waiter is released when a subscriber of the process commits past its position,
+// though the watcher's interval, an hour here, never comes round: the commit wakes it.
+func TestWatcherWakesOnASubscribersCommit(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), hangGuard)
+	defer cancel()
+	_, plain := newStore(t)
+	cfg := plain.Config().Copy()
+	tracer := &countingTracer{}
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := eventstore.New(pool, newCodec(t), nil)
+	w := store.NewWatcher(eventstore.WatcherConfig{Interval: time.Hour})
+	go func() { _ = w.Run(ctx) }()
+	waitListening(t, pool)
+
+	// Appended by another store outside InTx: the commit announces nothing.
+	at, err := appendTx(ctx, eventstore.New(plain, newCodec(t), nil), plain, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "cart-1",
+		Expected: eventstore.NoStream, Events: []any{itemAdded{Item: "x"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	released := make(chan error, 1)
+	go func() { released <- w.Wait(ctx, []string{"woken"}, at) }()
+	testdb.Eventually(t, hangGuard, func() bool { return tracer.count() > 0 })
+	if w.Passed([]string{"woken"}, at) {
+		t.Fatal("the group passed before it consumed anything")
+	}
+	items := consumeItems(t, store)
+	expectItem(t, items, "x")
+	if err := <-released; err != nil {
+		t.Fatalf("the waiter was never released: %v", err)
 	}
 }

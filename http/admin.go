@@ -120,7 +120,7 @@ func (s *server) projectionStatuses(c *fiber.Ctx) error {
 }
 
 func (s *server) readProjectionStatuses(ctx context.Context) ([]projectionStatus, error) {
-	statuses, err := projections.Statuses(ctx, s.Pool, projections.All())
+	statuses, err := projections.Statuses(ctx, s.Pool, s.Store.Log(), projections.All())
 	if err != nil {
 		return nil, err
 	}

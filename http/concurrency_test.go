@@ -15,7 +15,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/supermock/engine/domain"
-	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/projections/matchmaker"
 )
 
@@ -48,14 +47,12 @@ func (e *env) settle(ctx context.Context) {
 		if err != nil {
 			e.t.Fatal(err)
 		}
-		var tx string
-		var off int64
-		err = e.pool.QueryRow(ctx, `SELECT last_processed_transaction_id::text, offset_acked
-			FROM watermill_offsets_events WHERE consumer_group = $1`, matchmaker.Group).Scan(&tx, &off)
-		if err == nil {
-			if done, _ := eventstore.ParsePosition(tx + "-" + fmt.Sprint(off)); !done.Less(head) {
-				return
-			}
+		done, err := e.store.Log().GroupPosition(ctx, matchmaker.Group)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		if !done.Less(head) {
+			return
 		}
 		if ctx.Err() != nil {
 			e.t.Fatal("the matchmaker did not catch up")

@@ -132,15 +132,6 @@ func (s *server) sawWrite(c *fiber.Ctx, position string) {
 	c.Locals(localFreshness, f)
 }
 
-// waitConsumed waits, until ctx ends, for every group to consume past want, and
-// reports whether they did.
-func (s *server) waitConsumed(ctx context.Context, groups []string, want eventstore.Position) (bool, error) {
-	if err := s.watcher.Wait(ctx, groups, want); err != nil {
-		return false, nil // ctx's end is the only way Wait fails
-	}
-	return true, nil
-}
-
 // telegramActor is the actor of a login: the user id is not known before it.
 func telegramActor(id int64) string { return "telegram-" + strconv.FormatInt(id, 10) }
 

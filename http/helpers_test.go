@@ -127,7 +127,7 @@ func start(t testing.TB, o options) *env {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	metrics := api.NewMetrics(pool, nil)
+	metrics := api.NewMetrics(pool, store.Log(), nil)
 	deps := api.Deps{Pool: pool, Logger: logger, Config: cfg, Store: store, Now: now, Metrics: metrics, FreshWait: o.freshWait}
 	if o.deps != nil {
 		deps = o.deps(deps)
@@ -283,11 +283,11 @@ func wantStatus(t testing.TB, r response, status int) {
 // events counts the rows of the log.
 func (e *env) events() int {
 	e.t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM watermill_events`).Scan(&n); err != nil {
+	n, err := e.store.Log().CountEvents(context.Background())
+	if err != nil {
 		e.t.Fatal(err)
 	}
-	return n
+	return int(n)
 }
 
 type login struct {

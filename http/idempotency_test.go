@@ -42,12 +42,11 @@ func holdAppends(t *testing.T, e *env) (waiting func() int32, release func()) {
 // joined counts the QueueJoined events in the log.
 func (e *env) joined() int {
 	e.t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM watermill_events
-		WHERE event_type = 'QueueJoined'`).Scan(&n); err != nil {
+	n, err := e.store.Log().CountEvents(context.Background(), "QueueJoined")
+	if err != nil {
 		e.t.Fatal(err)
 	}
-	return n
+	return int(n)
 }
 
 // A retry while the first request is in flight is 409 and runs nothing; once the first

@@ -1,9 +1,13 @@
 package http
 
 import (
+	"errors"
+
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/http/auth"
+	"github.com/supermock/engine/projections"
 )
 
 // legacyUser is the user as Telegram hands it to the frontend: id is the Telegram id.
@@ -32,22 +36,21 @@ type legacyInitDataRequest struct {
 // legacySession answers 200 either way: a missing, expired or refused session is
 // authenticated: false, which is how the frontend tells a logged-out visitor.
 func (s *server) legacySession(c *fiber.Ctx) error {
-	out := legacySessionData{}
 	sess, _, err := s.sessionFrom(c)
 	if err != nil {
-		return legacyAnswer(c, out)
+		return legacyAnswer(c, legacySessionData{})
 	}
-	var u legacyUser
-	err = s.Pool.QueryRow(c.UserContext(), `SELECT telegram_id, first_name, last_name, username, photo_url
-		FROM users WHERE user_id = $1`, sess.UserID).Scan(&u.ID, &u.FirstName, &u.LastName, &u.Username, &u.PhotoURL)
+	// The session's own writes, its login among them, are read once they are in.
+	c.Locals(localSession, sess)
+	p, err := read(s, c, projections.ProfileOf, sess.UserID)
 	switch {
-	case errNoRows(err):
+	case errors.Is(err, domain.ErrUserNotFound):
+		return legacyAnswer(c, legacySessionData{})
 	case err != nil:
 		return err
-	default:
-		out = legacySessionData{Authenticated: true, User: &u}
 	}
-	return legacyAnswer(c, out)
+	return legacyAnswer(c, legacySessionData{Authenticated: true, User: &legacyUser{ID: p.TelegramID,
+		FirstName: p.FirstName, LastName: p.LastName, Username: p.Username, PhotoURL: p.PhotoURL}})
 }
 
 // legacyWidgetLogin takes the Login Widget's object as the widget hands it over.
@@ -76,11 +79,8 @@ func (s *server) legacyInitDataLogin(c *fiber.Ctx) error {
 }
 
 func (s *server) legacyLogin(c *fiber.Ctx, who auth.Identity) error {
-	reg, l, err := s.openSession(c, who)
+	_, l, err := s.openSession(c, who)
 	if err != nil {
-		return err
-	}
-	if err := s.settle(c, reg.Position); err != nil {
 		return err
 	}
 	return legacyAnswer(c, legacyLoginData{Token: l.Token, User: legacyUser{ID: l.User.TelegramID,

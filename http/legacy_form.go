@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/projections"
 )
 
 // legacyExperienceNone is the frontend's "0-0 study" bucket; the engine's first
@@ -24,14 +25,9 @@ type legacyFormRequest struct {
 // legacyFormData is the form with the role the frontend offers: status is the role
 // preselected, canBeCandidate whether the candidate side may be chosen as well.
 type legacyFormData struct {
-	Profession     *string `json:"profession"`
-	Country        *string `json:"country"`
-	Language       *string `json:"language"`
-	Experience     *string `json:"experience"`
-	Email          *string `json:"email"`
-	Phone          *string `json:"phone"`
-	Status         string  `json:"status"`
-	CanBeCandidate bool    `json:"canBeCandidate"`
+	projections.LegacyForm
+	Status         string `json:"status"`
+	CanBeCandidate bool   `json:"canBeCandidate"`
 }
 
 type legacyProfessionRequest struct {
@@ -48,37 +44,21 @@ type legacyProfessionData struct {
 // their way (the flip after an exchange); everyone else, new users too, may pick
 // either side, as the engine lets them.
 func (s *server) legacyForm(c *fiber.Ctx) error {
-	var (
-		f         legacyFormData
-		preferred string
-		received  bool
-	)
-	err := s.Pool.QueryRow(c.UserContext(), `SELECT u.preferred_role, f.profession, f.country, f.language,
-			f.experience, f.email, f.phone, EXISTS (SELECT 1 FROM feedback r WHERE r.to_user_id = u.user_id)
-		FROM users u LEFT JOIN user_form_data f ON f.user_id = u.user_id WHERE u.user_id = $1`, sessionOf(c).UserID).
-		Scan(&preferred, &f.Profession, &f.Country, &f.Language, &f.Experience, &f.Email, &f.Phone, &received)
-	if errNoRows(err) {
-		return domain.ErrUserNotFound
-	}
+	f, err := read(s, c, projections.LegacyFormOf, sessionOf(c).UserID)
 	if err != nil {
 		return err
 	}
-	f.Status, f.CanBeCandidate = "INTERVIEWER", true
-	if preferred == string(domain.Candidate) && received {
-		f.Status = "CANDIDATE"
+	out := legacyFormData{LegacyForm: f, Status: "INTERVIEWER", CanBeCandidate: true}
+	if f.PreferredRole == string(domain.Candidate) && f.FeedbackReceived {
+		out.Status = "CANDIDATE"
 	}
-	return legacyAnswer(c, f)
+	return legacyAnswer(c, out)
 }
 
 // legacySubmitForm serves POST and PUT alike; tools, which the frontend does not
 // know, stay as they are.
 func (s *server) legacySubmitForm(c *fiber.Ctx) error {
-	var req legacyFormRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	me := sessionOf(c).UserID
-	u, err := s.Service.LoadUser(c.UserContext(), me)
+	req, u, err := legacyInput[legacyFormRequest](s, c)
 	if err != nil {
 		return err
 	}
@@ -86,27 +66,20 @@ func (s *server) legacySubmitForm(c *fiber.Ctx) error {
 	if req.Experience == legacyExperienceNone {
 		req.Experience = string(domain.Experience0to1)
 	}
-	pos, err := s.Service.SubmitForm(c.UserContext(), s.meta(c), me, domain.FormInput{
+	pos, err := s.Service.SubmitForm(c.UserContext(), s.meta(c), u.ID(), domain.FormInput{
 		Profession: req.Profession, Country: req.Country, Experience: req.Experience, Language: req.Language,
 		Email: req.Email, Phone: req.Phone, Tools: old.Tools,
 	})
 	if err != nil {
 		return err
 	}
-	if err := s.settle(c, pos); err != nil {
-		return err
-	}
+	s.sawWrite(c, pos)
 	return s.legacyForm(c)
 }
 
 // legacySelectProfession puts the profession first among the selected ones.
 func (s *server) legacySelectProfession(c *fiber.Ctx) error {
-	var req legacyProfessionRequest
-	if err := decode(c, &req); err != nil {
-		return err
-	}
-	me := sessionOf(c).UserID
-	u, err := s.Service.LoadUser(c.UserContext(), me)
+	req, u, err := legacyInput[legacyProfessionRequest](s, c)
 	if err != nil {
 		return err
 	}
@@ -116,11 +89,7 @@ func (s *server) legacySelectProfession(c *fiber.Ctx) error {
 			slugs = append(slugs, string(p))
 		}
 	}
-	pos, err := s.Service.SelectProfessions(c.UserContext(), s.meta(c), me, slugs)
-	if err != nil {
-		return err
-	}
-	if err := s.settle(c, pos); err != nil {
+	if _, err := s.Service.SelectProfessions(c.UserContext(), s.meta(c), u.ID(), slugs); err != nil {
 		return err
 	}
 	return legacyAnswer(c, legacyProfessionData{Profession: slugs[0]})

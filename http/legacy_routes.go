@@ -6,19 +6,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
-	"github.com/supermock/engine/projections"
 	"github.com/supermock/engine/projections/matchmaker"
 )
 
 // The /legacy group serves the existing React frontend in the API it was written for
 // (the old backend's routes and shapes), translating to the domain and the read
 // tables. The engine's own routes are not involved and do not change.
-
-// legacyReads are the read tables behind the group's answers: a command of the group
-// answers once they hold its events, so the frontend's next read (it sends no
-// position) sees its own write.
-var legacyReads = []string{"users", "selected_professions", "user_form_data", "interview_queue", "interviews", "feedback"}
 
 // legacyMatchWait bounds how long a join waits for the matchmaker to pair it.
 const legacyMatchWait = 2 * time.Second
@@ -102,37 +97,30 @@ func legacyAnswer(c *fiber.Ctx, data any) error {
 	return c.JSON(legacyOK{Success: true, Data: data})
 }
 
-// settle waits, at most FreshWait (3 s), until the group's read tables hold the events
-// up to position; past that the answer goes out marked X-Projection-Lag: true.
-func (s *server) settle(c *fiber.Ctx, position string) error {
-	if position == "" {
-		return nil
+// legacyInput decodes the body into req and loads the caller: what most commands of
+// the group start with.
+func legacyInput[R any](s *server, c *fiber.Ctx) (req R, me *domain.User, err error) {
+	if err = decode(c, &req); err != nil {
+		return req, nil, err
 	}
-	at, err := eventstore.ParsePosition(position)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(c.UserContext(), s.FreshWait)
-	defer cancel()
-	passed, err := s.waitConsumed(ctx, projectionGroups(legacyReads), at)
-	if err == nil && !passed {
-		c.Set(headerProjectionLag, "true")
-	}
-	return err
+	me, err = s.Service.LoadUser(c.UserContext(), sessionOf(c).UserID)
+	return req, me, err
 }
 
-// settleMatch lets the matchmaker take up the join at position (2 s at most), then
-// settles the read tables on everything committed by then, the match among it: the
-// matchmaker commits a match with its own offset.
-func (s *server) settleMatch(c *fiber.Ctx, position string) error {
+// awaitMatch lets the matchmaker take up the join at position, 2 s at most, and makes
+// the rest of the request read everything committed by then, the match among it: the
+// matchmaker commits a match with its own offset. The wait holds a channel of the
+// process's watcher, which reads the offsets when a consumer here commits or the log
+// announces a commit.
+func (s *server) awaitMatch(c *fiber.Ctx, position string) error {
 	at, err := eventstore.ParsePosition(position)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), legacyMatchWait)
 	defer cancel()
-	if _, err := s.waitConsumed(ctx, []string{matchmaker.Group}, at); err != nil {
-		return err
+	if err := s.watcher.Wait(ctx, []string{matchmaker.Group}, at); err != nil && c.UserContext().Err() != nil {
+		return c.UserContext().Err()
 	}
 	head, err := s.Store.Log().LastCommitted(c.UserContext())
 	if err != nil {
@@ -141,14 +129,6 @@ func (s *server) settleMatch(c *fiber.Ctx, position string) error {
 	if head.Less(at) {
 		head = at
 	}
-	return s.settle(c, head.String())
-}
-
-// projectionGroups are the consumer groups of the named projections.
-func projectionGroups(names []string) []string {
-	groups := make([]string, len(names))
-	for i, n := range names {
-		groups[i] = projections.Group(n)
-	}
-	return groups
+	s.sawWrite(c, head.String())
+	return nil
 }

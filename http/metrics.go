@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/internal/consumers"
 	"github.com/supermock/engine/projections"
 	"github.com/supermock/engine/projections/matchmaker"
@@ -52,8 +53,9 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 }
 
-// NewMetrics makes the collectors; the projections' come from their tables in pool.
-func NewMetrics(pool *pgxpool.Pool, board *consumers.Board) *Metrics {
+// NewMetrics makes the collectors; the projections' come from their tables in pool and
+// their groups' offsets in the log.
+func NewMetrics(pool *pgxpool.Pool, log *eventstore.Store, board *consumers.Board) *Metrics {
 	m := &Metrics{
 		registry: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -65,7 +67,7 @@ func NewMetrics(pool *pgxpool.Pool, board *consumers.Board) *Metrics {
 		}, []string{"method", "route"}),
 	}
 	// Projection positions, lag and failures come from projections' own collector.
-	m.registry.MustRegister(m.requests, m.duration, appendSeconds, projections.NewCollector(pool, projections.All()),
+	m.registry.MustRegister(m.requests, m.duration, appendSeconds, projections.NewCollector(pool, log, projections.All()),
 		poolCollector{pool}, buildInfo(),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	m.registry.MustRegister(matchmaker.Metrics()...)

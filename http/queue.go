@@ -1,17 +1,14 @@
 package http
 
 import (
-	"errors"
 	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
-	"github.com/supermock/engine/internal/jsontime"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/jsontime"
 	"github.com/supermock/engine/projections"
 )
 
@@ -99,14 +96,3 @@ func pathID(c *fiber.Ctx, name string) (uuid.UUID, error) {
 	}
 	return id, nil
 }
-
-// nonNil makes an empty list [] rather than null in JSON.
-func nonNil[T any](list []T) []T {
-	if list == nil {
-		return []T{}
-	}
-	return list
-}
-
-// errNoRows tells a missing row from a failed query.
-func errNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }

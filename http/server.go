@@ -129,9 +129,6 @@ func newServer(d Deps) (*server, error) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	if d.Metrics == nil {
-		d.Metrics = NewMetrics(d.Pool, d.Consumers)
-	}
 	d.Config.SetDefaults()
 	if err := d.Config.Validate(); err != nil {
 		return nil, err
@@ -157,6 +154,9 @@ func newServer(d Deps) (*server, error) {
 		if d.Store, err = eventlog.New(d.Pool); err != nil {
 			return nil, err
 		}
+	}
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(d.Pool, d.Store.Log(), d.Consumers)
 	}
 	if d.Service == nil {
 		d.Service, err = domain.NewService(TimeAppends(d.Store), domain.Config{

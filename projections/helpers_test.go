@@ -172,11 +172,11 @@ func sameRows(t testing.TB, what string, want, got map[string][]string) {
 // countEvents counts the log's events of the given types.
 func countEvents(t testing.TB, e env, types ...string) int {
 	t.Helper()
-	var n int
-	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM watermill_events WHERE event_type = ANY($1)`, types).Scan(&n); err != nil {
+	n, err := e.store.CountEvents(context.Background(), types...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return int(n)
 }
 
 func handledTypes(p Projection) []string {

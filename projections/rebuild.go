@@ -101,9 +101,8 @@ func (rb *rebuild) run(ctx context.Context, ps []Projection) error {
 	for _, b := range rb.builders {
 		b.schema = s
 	}
-	if err := rb.pool.QueryRow(ctx, `SELECT count(*) FROM watermill_events
-		WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot())`).Scan(&rb.total); err != nil {
-		return fmt.Errorf("count the log: %w", err)
+	if rb.total, err = rb.store.CountAfter(ctx, eventstore.Position{}); err != nil {
+		return err
 	}
 	rb.report("building")
 	if err := rb.build(ctx); err != nil {

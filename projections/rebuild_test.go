@@ -173,7 +173,7 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 		}
 		if refused == nil {
 			refused = e.rebuild(t, context.Background(), RebuildConfig{}, "notifications")
-			statuses, err := Statuses(context.Background(), e.pool, All())
+			statuses, err := Statuses(context.Background(), e.pool, e.store, All())
 			if err != nil {
 				t.Error(err)
 			}
@@ -204,7 +204,7 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 	if shadows == 0 {
 		t.Error("the killed rebuild left no shadow tables: was it killed before it began?")
 	}
-	if statuses, err := Statuses(context.Background(), e.pool, All()); err != nil || statuses[0].Rebuild == nil || statuses[0].Rebuild.Running {
+	if statuses, err := Statuses(context.Background(), e.pool, e.store, All()); err != nil || statuses[0].Rebuild == nil || statuses[0].Rebuild.Running {
 		t.Errorf("status after a killed rebuild should show its leftovers, not running: %v %+v", err, statuses[0].Rebuild)
 	} else if last := statuses[0].LastRebuild; last == nil || last.Error != context.Canceled.Error() || last.Events == 0 || last.FinishedAt.Before(last.StartedAt) {
 		t.Errorf("the killed rebuild's result: %+v", last)
@@ -214,7 +214,7 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 		t.Fatalf("the rebuild after a killed one: %v", err)
 	}
 	sameRows(t, "tables rebuilt after a killed rebuild", before, dumpAll(t, e))
-	if statuses, err := Statuses(context.Background(), e.pool, All()); err != nil || statuses[0].Rebuild != nil || statuses[0].RebuiltAt.IsZero() {
+	if statuses, err := Statuses(context.Background(), e.pool, e.store, All()); err != nil || statuses[0].Rebuild != nil || statuses[0].RebuiltAt.IsZero() {
 		t.Errorf("status after a completed rebuild: %v %+v", err, statuses[0])
 	} else if last := statuses[0].LastRebuild; last == nil || last.Error != "" || last.Events < killedAt.Total || last.FinishedAt.Before(last.StartedAt) {
 		t.Errorf("the completed rebuild's result: %+v", last)

@@ -3,7 +3,6 @@ package projections
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -67,41 +66,33 @@ func (r RebuildStatus) ETA() time.Duration {
 // new projection has not read yet.
 const lagCap = 10_000_000
 
-// Statuses reads the status of each projection.
-func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Status, error) {
+// Statuses reads the status of each projection: where its consumer group stands in
+// the log (the log's own GroupLags), and its checkpoint and rebuild.
+func Statuses(ctx context.Context, pool *pgxpool.Pool, log *eventstore.Store, ps []Projection) ([]Status, error) {
 	names := make([]string, len(ps))
+	groups := make([]string, len(ps))
 	for i, p := range ps {
-		names[i] = p.Name()
+		names[i], groups[i] = p.Name(), Group(p.Name())
+	}
+	lags, err := log.GroupLags(ctx, groups, lagCap)
+	if err != nil {
+		return nil, fmt.Errorf("projection status: %w", err)
 	}
 	rows, err := pool.Query(ctx, `
-		WITH g AS (
-			SELECT n.name, n.i, coalesce(o.last_processed_transaction_id, '0'::xid8) AS tx, coalesce(o.offset_acked, 0) AS off
-			FROM unnest($1::text[]) WITH ORDINALITY AS n(name, i)
-			LEFT JOIN watermill_offsets_events o ON o.consumer_group = 'projection-' || n.name
-		)
-		SELECT g.name, g.tx::text, g.off,
-			coalesce(c.events_applied, 0), c.last_event_at, c.updated_at, c.rebuilt_at,
+		SELECT n.name, coalesce(c.events_applied, 0), c.last_event_at, c.updated_at, c.rebuilt_at,
 			coalesce(c.last_error, ''), coalesce(c.error_position, ''),
-			(SELECT count(*) FROM (SELECT 1 FROM watermill_events e
-				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
-					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot()) LIMIT $2) behind),
-			coalesce(EXTRACT(EPOCH FROM clock_timestamp() - (SELECT e.created_at
-				FROM watermill_events e
-				WHERE (e.transaction_id, e."offset") > (g.tx, g.off)
-					AND e.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-				ORDER BY e.transaction_id, e."offset" LIMIT 1))::float8, 0),
 			r.name IS NOT NULL, coalesce(r.position, ''), coalesce(r.events_done, 0), coalesce(r.events_total, 0),
 			r.started_at, r.updated_at,
-			EXISTS (SELECT 1 FROM pg_locks l, LATERAL (SELECT hashtextextended('projection-rebuild:' || g.name, 0) AS k) h
+			EXISTS (SELECT 1 FROM pg_locks l, LATERAL (SELECT hashtextextended('projection-rebuild:' || n.name, 0) AS k) h
 				WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
 					AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 					AND l.classid = ((h.k >> 32) & 4294967295)::oid AND l.objid = (h.k & 4294967295)::oid),
 			rr.started_at, rr.finished_at, coalesce(rr.events_done, 0), coalesce(rr.error, '')
-		FROM g
-		LEFT JOIN projection_checkpoints c ON c.name = g.name
-		LEFT JOIN projection_rebuilds r ON r.name = g.name
-		LEFT JOIN projection_rebuild_results rr ON rr.name = g.name
-		ORDER BY g.i`, names, lagCap)
+		FROM unnest($1::text[]) WITH ORDINALITY AS n(name, i)
+		LEFT JOIN projection_checkpoints c ON c.name = n.name
+		LEFT JOIN projection_rebuilds r ON r.name = n.name
+		LEFT JOIN projection_rebuild_results rr ON rr.name = n.name
+		ORDER BY n.i`, names)
 	if err != nil {
 		return nil, fmt.Errorf("projection status: %w", err)
 	}
@@ -110,7 +101,6 @@ func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Statu
 	for rows.Next() {
 		var (
 			s                              Status
-			tx                             string
 			lastEvent, updated, rebuilt    *time.Time
 			hasRebuild, running            bool
 			rs                             RebuildStatus
@@ -118,17 +108,14 @@ func Statuses(ctx context.Context, pool *pgxpool.Pool, ps []Projection) ([]Statu
 			lastStarted, lastFinished      *time.Time
 			last                           RebuildResult
 		)
-		if err := rows.Scan(&s.Name, &tx, &s.Position.Offset, &s.EventsApplied, &lastEvent, &updated, &rebuilt,
-			&s.LastError, &s.ErrorPosition, &s.LagEvents, &s.LagSeconds,
+		if err := rows.Scan(&s.Name, &s.EventsApplied, &lastEvent, &updated, &rebuilt, &s.LastError, &s.ErrorPosition,
 			&hasRebuild, &rs.Position, &rs.Done, &rs.Total, &rebuildStarted, &rebuildUpdated, &running,
 			&lastStarted, &lastFinished, &last.Events, &last.Error); err != nil {
 			return nil, fmt.Errorf("projection status: %w", err)
 		}
-		if s.Position.TxID, err = strconv.ParseUint(tx, 10, 64); err != nil {
-			return nil, fmt.Errorf("projection status: %w", err)
-		}
+		lag := lags[Group(s.Name)]
+		s.Position, s.LagEvents, s.LagSeconds = lag.Position, lag.Events, lag.Seconds
 		s.LastEventAt, s.UpdatedAt, s.RebuiltAt = deref(lastEvent), deref(updated), deref(rebuilt)
-		s.LagSeconds = max(s.LagSeconds, 0)
 		if hasRebuild || running {
 			rs.Running, rs.StartedAt, rs.UpdatedAt = running, deref(rebuildStarted), deref(rebuildUpdated)
 			s.Rebuild = &rs
@@ -156,6 +143,7 @@ func deref[T any](p *T) T {
 // open to whoever can reach it.
 type Collector struct {
 	pool        *pgxpool.Pool
+	log         *eventstore.Store
 	projections []Projection
 
 	ttl    time.Duration // how long one reading serves scrapes
@@ -173,7 +161,7 @@ func (c *Collector) statuses() ([]Status, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	statuses, err := Statuses(ctx, c.pool, c.projections)
+	statuses, err := Statuses(ctx, c.pool, c.log, c.projections)
 	if err != nil {
 		return nil, err
 	}
@@ -181,8 +169,8 @@ func (c *Collector) statuses() ([]Status, error) {
 	return statuses, nil
 }
 
-func NewCollector(pool *pgxpool.Pool, ps []Projection) *Collector {
-	return &Collector{pool: pool, projections: ps, ttl: 5 * time.Second}
+func NewCollector(pool *pgxpool.Pool, log *eventstore.Store, ps []Projection) *Collector {
+	return &Collector{pool: pool, log: log, projections: ps, ttl: 5 * time.Second}
 }
 
 var (

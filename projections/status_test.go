@@ -19,7 +19,7 @@ func TestStatusShowsPositionAndLagAndTheGaugesFollow(t *testing.T) {
 	ctx := context.Background()
 	waitVisible(t, e)
 	time.Sleep(50 * time.Millisecond) // the generated events age a little
-	before, err := Statuses(ctx, e.pool, All())
+	before, err := Statuses(ctx, e.pool, e.store, All())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,7 +32,7 @@ func TestStatusShowsPositionAndLagAndTheGaugesFollow(t *testing.T) {
 		}
 	}
 	reg := prometheus.NewPedanticRegistry()
-	collector := NewCollector(e.pool, All())
+	collector := NewCollector(e.pool, e.store, All())
 	collector.ttl = 0 // every scrape reads anew: the test looks at the lag before and after
 	reg.MustRegister(collector)
 	if got := testutil.CollectAndCount(reg, "supermock_projection_lag_events"); got != len(All()) {
@@ -43,7 +43,7 @@ func TestStatusShowsPositionAndLagAndTheGaugesFollow(t *testing.T) {
 	e.waitCaughtUp(t, All(), 5*time.Minute)
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
-		after, err := Statuses(ctx, e.pool, All())
+		after, err := Statuses(ctx, e.pool, e.store, All())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -38,19 +38,21 @@ func (rb *rebuild) switchIn(ctx context.Context, b *builder) error {
 
 func (rb *rebuild) switchTx(ctx context.Context, tx pgx.Tx, b *builder) error {
 	group := Group(b.p.Name())
-	lock := &pgx.Batch{}
-	lock.Queue(`SELECT set_config('lock_timeout', $1, true)`, strconv.FormatInt(rb.cfg.LockTimeout.Milliseconds(), 10))
-	lock.Queue(`INSERT INTO watermill_offsets_events (consumer_group, offset_acked, last_processed_transaction_id)
-		VALUES ($1, 0, '0') ON CONFLICT DO NOTHING`, group)
-	lock.Queue(`SELECT 1 FROM watermill_offsets_events WHERE consumer_group = $1 FOR UPDATE`, group)
-	if err := tx.SendBatch(ctx, lock).Close(); err != nil {
-		return fmt.Errorf("lock consumer group %s: %w", group, err)
+	if _, err := tx.Exec(ctx, `SELECT set_config('lock_timeout', $1, true)`, strconv.FormatInt(rb.cfg.LockTimeout.Milliseconds(), 10)); err != nil {
+		return err
+	}
+	if err := rb.store.LockGroup(ctx, tx, group); err != nil {
+		return err
 	}
 	// A failed attempt's transaction rolled back the tail it applied: start from the
 	// shadows' committed state each time.
 	saved := *b
 	err := rb.read(ctx, b.pos, func(pg page) error { return rb.applyTx(ctx, tx, b, pg) })
 	if err != nil {
+		*b = saved
+		return err
+	}
+	if err := rb.store.SetGroupPosition(ctx, tx, group, b.pos); err != nil {
 		*b = saved
 		return err
 	}
@@ -61,8 +63,6 @@ func (rb *rebuild) switchTx(ctx context.Context, tx pgx.Tx, b *builder) error {
 			return err
 		}
 	}
-	rename.Queue(`UPDATE watermill_offsets_events SET offset_acked = $2, last_processed_transaction_id = $3::text::xid8
-		WHERE consumer_group = $1`, group, b.pos.Offset, strconv.FormatUint(b.pos.TxID, 10))
 	rename.Queue(`INSERT INTO projection_checkpoints (name, events_applied, last_event_at, updated_at, rebuilt_at)
 		VALUES ($1, $2, $3, clock_timestamp(), clock_timestamp())
 		ON CONFLICT (name) DO UPDATE SET events_applied = EXCLUDED.events_applied, last_event_at = EXCLUDED.last_event_at,

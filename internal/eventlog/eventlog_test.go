@@ -63,8 +63,8 @@ func TestRacingFirstLoginsMakeOneUser(t *testing.T) {
 	if len(ids) != 1 || created != 1 {
 		t.Fatalf("%d users and %d creations from one Telegram id, want 1 and 1", len(ids), created)
 	}
-	var registered int
-	if err := store.Pool().QueryRow(ctx, `SELECT count(*) FROM watermill_events WHERE event_type = 'UserRegistered'`).Scan(&registered); err != nil {
+	registered, err := store.Log().CountEvents(ctx, "UserRegistered")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if registered != 1 {

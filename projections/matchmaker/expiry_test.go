@@ -92,8 +92,8 @@ func TestExpiryFollowsTheWindowNotTheAgeAndHappensOnce(t *testing.T) {
 	if s := status(farAhead); s != domain.EntryWaiting {
 		t.Fatalf("the booking 10 days ahead is %s 3 hours later, want waiting", s)
 	}
-	var expiredEvents int
-	if err := w.store.Pool().QueryRow(ctx, `SELECT count(*) FROM watermill_events WHERE event_type = 'QueueEntryExpired'`).Scan(&expiredEvents); err != nil {
+	expiredEvents, err := w.store.Log().CountEvents(ctx, "QueueEntryExpired")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if expiredEvents != 1 {

@@ -221,12 +221,11 @@ func (w *world) recorded(interview uuid.UUID, kind domain.NotificationKind, user
 // countRecorded counts the NotificationSent events of the whole log.
 func (w *world) countRecorded() int {
 	w.t.Helper()
-	var n int
-	if err := w.store.Pool().QueryRow(context.Background(),
-		`SELECT count(*) FROM watermill_events WHERE event_type = 'NotificationSent'`).Scan(&n); err != nil {
+	n, err := w.store.Log().CountEvents(context.Background(), "NotificationSent")
+	if err != nil {
 		w.t.Fatal(err)
 	}
-	return n
+	return int(n)
 }
 
 // timesReceived counts what the fake received per chat and text: a message sent
