@@ -109,7 +109,7 @@ var FindUsers = reading(findUsers, Users)
 
 func findUsers(ctx context.Context, db DB, q UserSearch) ([]uuid.UUID, error) {
 	rows, err := db.Query(ctx, `SELECT user_id FROM users
-		WHERE ($1 <> 0 AND telegram_id = $1) OR ($2 <> '' AND lower(username) = lower($2))
+		WHERE ($1::bigint <> 0 AND telegram_id = $1::bigint) OR ($2::text <> '' AND lower(username) = lower($2::text))
 		ORDER BY registered_at, user_id LIMIT 50`, q.TelegramID, strings.TrimPrefix(q.Username, "@"))
 	if err != nil {
 		return nil, err
