@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -206,7 +207,7 @@ func TestAKilledRebuildLeavesTheLiveTablesAndTheNextOneCompletes(t *testing.T) {
 	}
 	if statuses, err := Statuses(context.Background(), e.pool, e.store, All()); err != nil || statuses[0].Rebuild == nil || statuses[0].Rebuild.Running {
 		t.Errorf("status after a killed rebuild should show its leftovers, not running: %v %+v", err, statuses[0].Rebuild)
-	} else if last := statuses[0].LastRebuild; last == nil || last.Error != context.Canceled.Error() || last.Events == 0 || last.FinishedAt.Before(last.StartedAt) {
+	} else if last := statuses[0].LastRebuild; last == nil || !strings.Contains(last.Error, context.Canceled.Error()) || last.Events == 0 || last.FinishedAt.Before(last.StartedAt) {
 		t.Errorf("the killed rebuild's result: %+v", last)
 	}
 
