@@ -214,7 +214,7 @@ func TestAdminFindsUsers(t *testing.T) {
 			t.Errorf("by username %q: %s", name, r)
 		}
 	}
-	if r := e.call("GET", "/api/admin/users?username=nobody", admin.Token, nil); r.status != 200 || string(r.body) != `{"users":[]}` {
+	if r := e.call("GET", "/api/admin/users?username=nobody", admin.Token, nil); r.status != 200 || string(r.body) != `{"users":[],"next":null}` {
 		t.Errorf("nobody: %s", r)
 	}
 	wantError(t, e.call("GET", "/api/admin/users", admin.Token, nil), 400, "invalid-request")
