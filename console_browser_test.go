@@ -290,10 +290,38 @@ func TestAdminConsoleInABrowser(t *testing.T) {
 	if err != nil || len(records) < 3 || records[0][0] != "position" {
 		t.Fatalf("the downloaded CSV (%v):\n%s", err, raw)
 	}
+	stream := slices.Index(records[0], "stream_id")
 	for _, r := range records[1:] {
-		if r[2] != "user-"+userID {
+		if stream < 0 || r[stream] != "user-"+userID {
 			t.Errorf("a line of another stream: %v", r)
 		}
+	}
+
+	// More failed deliveries than a page: the rest come with "more", each once.
+	for range 60 {
+		if _, err := pool.Exec(context.Background(), `INSERT INTO notifier_outbox (notification_id, interview_id, user_id, kind,
+			due_at, status, last_error) VALUES (gen_random_uuid(), gen_random_uuid(), $1, 'confirmed', now(), 'failed', 'blocked')`,
+			userID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var failed struct {
+		Total int `json:"total"`
+	}
+	api.must(200, "GET", "/api/admin/notifications", token, nil, &failed)
+	if failed.Total < 60 || failed.Total > 100 {
+		t.Fatalf("%d failed and unknown deliveries: not two pages", failed.Total)
+	}
+	const rowsShown = `document.querySelectorAll("#main tr[data-delivery]").length`
+	p.do("open the notifications", chromedp.Click(chromedp.CSS(`#nav a[data-page="notifications"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#main button.more")))
+	if n := eval[int](p, rowsShown); n != 50 {
+		t.Errorf("the first page shows %d deliveries", n)
+	}
+	p.do("more", chromedp.Click(chromedp.CSS("#main button.more")))
+	p.until("the second page", fmt.Sprintf(`%s === %d && !document.querySelector("#main button.more")`, rowsShown, failed.Total))
+	if ids := eval[int](p, `new Set([...document.querySelectorAll("#main tr[data-delivery]")].map(r => r.dataset.delivery)).size`); ids != failed.Total {
+		t.Errorf("%d deliveries of %d are shown, some twice", ids, failed.Total)
 	}
 }
 

@@ -95,8 +95,29 @@ const admin = (() => {
     }
   }
 
-  // more says how many of total a cut list shows.
-  const more = (shown, total) => (total > shown ? el("p", { className: "muted" }, t("list.cut", { shown: num(shown), total: num(total) })) : null);
+  // shown says how many of total a list shows so far.
+  const shown = (n, total) => (total > n ? el("p", { className: "muted" }, t("list.cut", { shown: num(n), total: num(total) })) : null);
+
+  // paged fills box with a list read a page at a time: fetchPage(after) answers
+  // {rows, next, …} ("" asks for the first page), render(rows, got) builds every row
+  // read so far (got: the last page's answer), and a "more" button under it reads the
+  // page after next.
+  function paged(box, fetchPage, render) {
+    let rows = [];
+    async function page(after) {
+      const got = await fetchPage(after);
+      rows = rows.concat(got.rows);
+      const button = got.next && el("button", { type: "button", className: "more", onclick: () => {
+        button.disabled = true;
+        page(got.next).then((nodes) => box.replaceChildren(...nodes), (err) => {
+          button.disabled = false;
+          box.append(el("p", { className: "error" }, err.message));
+        });
+      } }, t("list.more"));
+      return [render(rows, got), button].flat().filter(Boolean);
+    }
+    load(box, () => page(""));
+  }
 
   // ndjson reads the first cap lines of an NDJSON answer, then lets the rest go; more
   // says whether there were more.
@@ -193,5 +214,5 @@ const admin = (() => {
   }
 
   document.addEventListener("DOMContentLoaded", start);
-  return { t, num, time, ago, fromLocal, el, table, section, load, more, api, ndjson, register };
+  return { t, num, time, ago, fromLocal, el, table, section, load, shown, paged, api, ndjson, register };
 })();
