@@ -323,6 +323,19 @@ func TestAdminConsoleInABrowser(t *testing.T) {
 	if ids := eval[int](p, `new Set([...document.querySelectorAll("#main tr[data-delivery]")].map(r => r.dataset.delivery)).size`); ids != failed.Total {
 		t.Errorf("%d deliveries of %d are shown, some twice", ids, failed.Total)
 	}
+
+	// The queue's and the interviews' pages fill every section from their first pages,
+	// with no error.
+	for _, name := range []string{"queue", "interviews"} {
+		p.do("open "+name, chromedp.Click(chromedp.CSS(`#nav a[data-page="`+name+`"]`)))
+		p.until(name+" loads", `(() => {
+			const boxes = [...document.querySelectorAll("#main .box")];
+			return boxes.length >= 3 && boxes.every(b => b.textContent !== "" && b.textContent !== admin.t("loading"));
+		})()`)
+		if errs := eval[string](p, `[...document.querySelectorAll("#main .error")].map(e => e.textContent).join("; ")`); errs != "" {
+			t.Errorf("the %s page: %s", name, errs)
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }
