@@ -296,6 +296,46 @@ func TestAdminConsoleInABrowser(t *testing.T) {
 			t.Errorf("a line of another stream: %v", r)
 		}
 	}
+
+	// More failed deliveries than a page: the rest come with "more", each once.
+	for range 60 {
+		if _, err := pool.Exec(context.Background(), `INSERT INTO notifier_outbox (notification_id, interview_id, user_id, kind,
+			due_at, status, last_error) VALUES (gen_random_uuid(), gen_random_uuid(), $1, 'confirmed', now(), 'failed', 'blocked')`,
+			userID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var failed struct {
+		Total int `json:"total"`
+	}
+	api.must(200, "GET", "/api/admin/notifications", token, nil, &failed)
+	if failed.Total < 60 || failed.Total > 100 {
+		t.Fatalf("%d failed and unknown deliveries: not two pages", failed.Total)
+	}
+	const rowsShown = `document.querySelectorAll("#main tr[data-delivery]").length`
+	p.do("open the notifications", chromedp.Click(chromedp.CSS(`#nav a[data-page="notifications"]`)),
+		chromedp.WaitVisible(chromedp.CSS("#main button.more")))
+	if n := eval[int](p, rowsShown); n != 50 {
+		t.Errorf("the first page shows %d deliveries", n)
+	}
+	p.do("more", chromedp.Click(chromedp.CSS("#main button.more")))
+	p.until("the second page", fmt.Sprintf(`%s === %d && !document.querySelector("#main button.more")`, rowsShown, failed.Total))
+	if ids := eval[int](p, `new Set([...document.querySelectorAll("#main tr[data-delivery]")].map(r => r.dataset.delivery)).size`); ids != failed.Total {
+		t.Errorf("%d deliveries of %d are shown, some twice", ids, failed.Total)
+	}
+
+	// The queue's and the interviews' pages fill every section from their first pages,
+	// with no error.
+	for _, name := range []string{"queue", "interviews"} {
+		p.do("open "+name, chromedp.Click(chromedp.CSS(`#nav a[data-page="`+name+`"]`)))
+		p.until(name+" loads", `(() => {
+			const boxes = [...document.querySelectorAll("#main .box")];
+			return boxes.length >= 3 && boxes.every(b => b.textContent !== "" && b.textContent !== admin.t("loading"));
+		})()`)
+		if errs := eval[string](p, `[...document.querySelectorAll("#main .error")].map(e => e.textContent).join("; ")`); errs != "" {
+			t.Errorf("the %s page: %s", name, errs)
+		}
+	}
 }
 
 func ptr[T any](v T) *T { return &v }

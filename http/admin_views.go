@@ -9,14 +9,12 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/keyset"
 	"github.com/supermock/engine/projections"
 	"github.com/supermock/engine/projections/notifier"
 )
 
 const (
-	// adminListLimit bounds each list of the console's views; each says how many it
-	// holds in all, so nothing is cut silently.
-	adminListLimit = 200
 	// expiringWithin is how soon an entry must expire to be listed as about to.
 	expiringWithin = 2 * time.Hour
 	// noShowsFor is how far before the period the no-shows go back.
@@ -31,16 +29,21 @@ type adminQueueResponse struct {
 
 // adminQueue is the queue as an operator sees it: waiting entries by profession,
 // language and role with the oldest wait, the entries about to expire, and the matches
-// made in each hour of the last days (days, 1–31, default 7).
+// made in each hour of the last days (days, 1–31, default 7). The expiring entries
+// are the list that limit and after page.
 func (s *server) adminQueue(c *fiber.Ctx) error {
 	days, err := queryInt(c, "days", 7, 1, 31)
+	if err != nil {
+		return err
+	}
+	page, err := pageOf(c)
 	if err != nil {
 		return err
 	}
 	now := s.Now()
 	ctx := c.UserContext()
 	w, err := projections.WaitingOf.Run(ctx, s.Pool, projections.WaitingQuery{Now: now,
-		Duration: s.Config.InterviewDuration, Within: expiringWithin, Limit: adminListLimit})
+		Duration: s.Config.InterviewDuration, Within: expiringWithin, Page: page})
 	if err != nil {
 		return err
 	}
@@ -53,7 +56,8 @@ func (s *server) adminQueue(c *fiber.Ctx) error {
 
 // adminInterviews is the interviews scheduled from from until until (RFC 3339; today's
 // UTC midnight and a week after it by default) by status, and the no-shows of the 30
-// days before from.
+// days before from. The two lists are paged apart, by after and by no_shows_after, with
+// one limit, so the next page of one needs no state of the other.
 func (s *server) adminInterviews(c *fiber.Ctx) error {
 	midnight := s.Now().UTC().Truncate(24 * time.Hour)
 	from, err := queryTime(c, "from", midnight)
@@ -67,8 +71,13 @@ func (s *server) adminInterviews(c *fiber.Ctx) error {
 	if !until.After(from) {
 		return invalidField("until", "must be after from")
 	}
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
+	noShows := keyset.Page{Limit: page.Limit, After: c.Query("no_shows_after")}
 	out, err := projections.ScheduleOf.Run(c.UserContext(), s.Pool, projections.ScheduleQuery{From: from, Until: until,
-		NoShowsSince: from.Add(-noShowsFor), Limit: adminListLimit})
+		NoShowsSince: from.Add(-noShowsFor), Interviews: page, NoShows: noShows})
 	if err != nil {
 		return err
 	}
@@ -91,7 +100,11 @@ func (s *server) adminNotifications(c *fiber.Ctx) error {
 			return invalidField("delivery", "must be among "+strings.Join(deliveryStatuses, ", "))
 		}
 	}
-	out, err := notifier.ReadDeliveries(c.UserContext(), s.Pool, notifier.DeliveriesQuery{Statuses: statuses, Limit: adminListLimit})
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
+	out, err := notifier.ReadDeliveries(c.UserContext(), s.Pool, notifier.DeliveriesQuery{Statuses: statuses, Page: page})
 	if err != nil {
 		return err
 	}
@@ -106,12 +119,17 @@ type foundUser struct {
 }
 
 type foundUsers struct {
-	Users []foundUser `json:"users"`
+	Users []foundUser `json:"users" doc:"the first registered first"`
+	Next  *string     `json:"next" doc:"the after of the next page; null on the last"`
 }
 
 // adminUsers finds users by telegram_id or username (with or without @, any case).
 func (s *server) adminUsers(c *fiber.Ctx) error {
-	var q projections.UserSearch
+	page, err := pageOf(c)
+	if err != nil {
+		return err
+	}
+	q := projections.UserSearch{Page: page}
 	if raw := c.Query("telegram_id"); raw != "" {
 		id, err := strconv.ParseInt(raw, 10, 64)
 		if err != nil || id <= 0 {
@@ -127,12 +145,12 @@ func (s *server) adminUsers(c *fiber.Ctx) error {
 		return invalidField("telegram_id", "give telegram_id or username")
 	}
 	ctx := c.UserContext()
-	ids, err := projections.FindUsers.Run(ctx, s.Pool, q)
+	found, err := projections.FindUsers.Run(ctx, s.Pool, q)
 	if err != nil {
 		return err
 	}
-	out := foundUsers{Users: []foundUser{}}
-	for _, id := range ids {
+	out := foundUsers{Users: []foundUser{}, Next: found.Next}
+	for _, id := range found.IDs {
 		p, err := projections.ProfileOf.Run(ctx, s.Pool, id)
 		if err != nil {
 			return err

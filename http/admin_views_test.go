@@ -214,13 +214,13 @@ func TestAdminFindsUsers(t *testing.T) {
 			t.Errorf("by username %q: %s", name, r)
 		}
 	}
-	if r := e.call("GET", "/api/admin/users?username=nobody", admin.Token, nil); r.status != 200 || string(r.body) != `{"users":[]}` {
+	if r := e.call("GET", "/api/admin/users?username=nobody", admin.Token, nil); r.status != 200 || string(r.body) != `{"users":[],"next":null}` {
 		t.Errorf("nobody: %s", r)
 	}
 	wantError(t, e.call("GET", "/api/admin/users", admin.Token, nil), 400, "invalid-request")
 	wantError(t, e.call("GET", "/api/admin/users?telegram_id=x", admin.Token, nil), 400, "invalid-request")
 	// A Telegram id past 32 bits is an id like any other.
-	if r := e.call("GET", "/api/admin/users?telegram_id=4930123456", admin.Token, nil); r.status != 200 || string(r.body) != `{"users":[]}` {
+	if r := e.call("GET", "/api/admin/users?telegram_id=4930123456", admin.Token, nil); r.status != 200 || string(r.body) != `{"users":[],"next":null}` {
 		t.Errorf("a 64-bit Telegram id: %s", r)
 	}
 	for _, bad := range []string{"%EE%A2f%F8", "dev%009901", "dev%E2%80%AE9901"} { // not UTF-8, a NUL, a bidi override

@@ -3,6 +3,7 @@ package http_test
 import (
 	"bytes"
 	"encoding/json"
+	goflag "flag"
 	"fmt"
 	"io"
 	nethttp "net/http"
@@ -270,6 +271,18 @@ func (c *journeyClock) reach(at time.Time) {
 	}
 }
 
+// journeys sets how many journeys each read-your-writes test runs; 0 keeps the quick
+// defaults of the suite (60 on one server, 30 across two).
+var journeys = goflag.Int("journeys", 0, "journeys of each read-your-writes test (0: 60 on one server, 30 across two)")
+
+// journeysOr is the journeys asked with -journeys, or def.
+func journeysOr(def int) int {
+	if *journeys > 0 {
+		return *journeys
+	}
+	return def
+}
+
 // runJourneys runs n journeys, a few at a time, and fails on any stale read.
 func runJourneys(t *testing.T, clock *journeyClock, n int, write, read string) {
 	var j journal
@@ -304,7 +317,7 @@ func TestJourneysReadTheirWrites(t *testing.T) {
 	t.Parallel()
 	clock := &journeyClock{Clock: testdb.NewClock(time.Now())}
 	e := start(t, options{consumers: true, notifier: true, freshWait: 8 * time.Second, clock: clock.Clock})
-	runJourneys(t, clock, 60, e.base, e.base)
+	runJourneys(t, clock, journeysOr(60), e.base, e.base)
 }
 
 // The same with every write sent to one replica and every read to another.
@@ -314,5 +327,5 @@ func TestJourneysReadTheirWritesOnAnotherReplica(t *testing.T) {
 	clock := &journeyClock{Clock: testdb.NewClock(time.Now())}
 	writer := start(t, options{poolFromURL: url, consumers: true, notifier: true, freshWait: 8 * time.Second, clock: clock.Clock})
 	reader := start(t, options{poolFromURL: url, freshWait: 8 * time.Second, clock: clock.Clock})
-	runJourneys(t, clock, 30, writer.base, reader.base)
+	runJourneys(t, clock, journeysOr(30), writer.base, reader.base)
 }

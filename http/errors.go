@@ -9,7 +9,7 @@ import (
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/eventstore"
 	"github.com/supermock/engine/http/auth"
-	"github.com/supermock/engine/projections"
+	"github.com/supermock/engine/internal/keyset"
 )
 
 // errorBody is the one shape of every error answer.
@@ -141,7 +141,7 @@ func classify(err error) *apiError {
 		}
 	case errors.Is(err, domain.ErrConcurrency):
 		return errConcurrent
-	case errors.Is(err, eventstore.ErrBadCursor), errors.Is(err, projections.ErrBadPageCursor):
+	case errors.Is(err, eventstore.ErrBadCursor), errors.Is(err, keyset.ErrBadCursor):
 		return errBadCursor
 	case errors.Is(err, auth.ErrTokenExpired):
 		return errTokenExpired

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/supermock/engine/projections"
+	"github.com/supermock/engine/internal/keyset"
 )
 
 const (
@@ -16,8 +16,8 @@ const (
 )
 
 // pageOf reads limit (1–200, default 50) and after (a next cursor of the same list).
-func pageOf(c *fiber.Ctx) (projections.Page, error) {
-	p := projections.Page{Limit: defaultPageLimit, After: c.Query("after")}
+func pageOf(c *fiber.Ctx) (keyset.Page, error) {
+	p := keyset.Page{Limit: defaultPageLimit, After: c.Query("after")}
 	if raw := c.Query("limit"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 1 || n > maxPageLimit {
@@ -30,7 +30,7 @@ func pageOf(c *fiber.Ctx) (projections.Page, error) {
 
 // pageByName is a page of a short list held in memory (the consumers, the
 // projections), in the order of their names; a name is the cursor.
-func pageByName[T any](list []T, name func(T) string, p projections.Page) ([]T, *string) {
+func pageByName[T any](list []T, name func(T) string, p keyset.Page) ([]T, *string) {
 	slices.SortFunc(list, func(a, b T) int { return strings.Compare(name(a), name(b)) })
 	from := 0
 	if p.After != "" {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/internal/jsontime"
+	"github.com/supermock/engine/internal/keyset"
 )
 
 // Entry is one queue entry of a user.
@@ -160,19 +161,20 @@ type ExpiringEntry struct {
 	ExpiresAt jsontime.Time `json:"expires_at"`
 }
 
-// WaitingQuery asks, at Now, for the waiting entries and the ones that expire (an
-// interview of Duration no longer fits) within Within, at most Limit of those.
+// WaitingQuery asks, at Now, for the waiting entries and a page of the ones that expire
+// (an interview of Duration no longer fits) within Within.
 type WaitingQuery struct {
 	Now              time.Time
 	Duration, Within time.Duration
-	Limit            int
+	keyset.Page
 }
 
 // Waiting is the queue as an operator sees it.
 type Waiting struct {
 	Groups        []WaitingGroup  `json:"groups"`
 	Expiring      []ExpiringEntry `json:"expiring"`
-	ExpiringTotal int             `json:"expiring_total"` // Expiring holds the first Limit of them
+	ExpiringTotal int             `json:"expiring_total" doc:"how many expire in all, on every page"`
+	Next          *string         `json:"next" doc:"the after of the next page of expiring; null on the last"`
 }
 
 // WaitingOf reads the waiting entries by profession, language and role, and those
@@ -194,20 +196,32 @@ func waiting(ctx context.Context, db DB, q WaitingQuery) (Waiting, error) {
 	}); err != nil {
 		return out, err
 	}
-	rows, err = db.Query(ctx, `SELECT q.entry_id::text, q.role, q.profession, q.language, q.window_start, q.window_end,
-			q.status, q.interview_id, q.joined_at, q.user_id::text, coalesce(u.username, ''),
-			q.window_end - $2::interval, count(*) OVER ()::int
-		FROM interview_queue q LEFT JOIN users u ON u.user_id = q.user_id
-		WHERE q.status = 'waiting' AND q.window_end - $2::interval <= $1::timestamptz + $3::interval
-		ORDER BY q.window_end, q.entry_id LIMIT $4`, q.Now.UTC(), q.Duration, q.Within, q.Limit)
+	at, id, after, err := keyset.Key(q.After)
 	if err != nil {
 		return out, err
 	}
-	out.Expiring, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExpiringEntry, error) {
+	if err := db.QueryRow(ctx, `SELECT count(*)::int FROM interview_queue q
+		WHERE `+expiringWhere, q.Now.UTC(), q.Duration, q.Within).Scan(&out.ExpiringTotal); err != nil {
+		return out, err
+	}
+	rows, err = db.Query(ctx, `SELECT q.entry_id::text, q.role, q.profession, q.language, q.window_start, q.window_end,
+			q.status, q.interview_id, q.joined_at, q.user_id::text, coalesce(u.username, ''), q.window_end - $2::interval
+		FROM interview_queue q LEFT JOIN users u ON u.user_id = q.user_id
+		WHERE `+expiringWhere+` AND (NOT $4 OR (q.window_end, q.entry_id) > ($5, $6))
+		ORDER BY q.window_end, q.entry_id LIMIT $7`, q.Now.UTC(), q.Duration, q.Within, after, at, id, q.Limit+1)
+	if err != nil {
+		return out, err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ExpiringEntry, error) {
 		var e ExpiringEntry
 		err := r.Scan(&e.ID, &e.Role, &e.Profession, &e.Language, &e.WindowStart, &e.WindowEnd, &e.Status,
-			&e.InterviewID, &e.JoinedAt, &e.UserID, &e.Username, &e.ExpiresAt, &out.ExpiringTotal)
+			&e.InterviewID, &e.JoinedAt, &e.UserID, &e.Username, &e.ExpiresAt)
 		return e, err
 	})
+	out.Expiring, out.Next = keyset.Cut(list, q.Limit, func(e ExpiringEntry) (time.Time, string) { return e.WindowEnd.Time, e.ID })
 	return out, err
 }
+
+// expiringWhere is a waiting entry that an interview of $2 no longer fits from before
+// $1 + $3 on.
+const expiringWhere = `q.status = 'waiting' AND q.window_end - $2::interval <= $1::timestamptz + $3::interval`

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/internal/jsontime"
+	"github.com/supermock/engine/internal/keyset"
 )
 
 // Partner is the other participant of an interview.
@@ -54,7 +56,7 @@ type Interview struct {
 // InterviewsQuery asks for a page of a user's interviews, the latest first.
 type InterviewsQuery struct {
 	UserID uuid.UUID
-	Page
+	keyset.Page
 }
 
 // InterviewQuery asks for one interview as the user sees it.
@@ -88,7 +90,7 @@ const interviewsSelect = `SELECT i.interview_id::text, CASE WHEN i.candidate_id 
 	WHERE (i.candidate_id = $1 OR i.interviewer_id = $1)`
 
 func interviewsPage(ctx context.Context, db DB, q InterviewsQuery) (InterviewPage, error) {
-	at, id, after, err := pageKey(q.After)
+	at, id, after, err := keyset.Key(q.After)
 	if err != nil {
 		return InterviewPage{}, err
 	}
@@ -101,7 +103,7 @@ func interviewsPage(ctx context.Context, db DB, q InterviewsQuery) (InterviewPag
 	if err != nil {
 		return InterviewPage{}, err
 	}
-	page, next := cut(list, q.Limit, func(iv Interview) (time.Time, string) { return iv.ScheduledAt.Time, iv.ID })
+	page, next := keyset.Cut(list, q.Limit, func(iv Interview) (time.Time, string) { return iv.ScheduledAt.Time, iv.ID })
 	return InterviewPage{Interviews: page, Next: next}, nil
 }
 
@@ -165,19 +167,21 @@ type StatusCount struct {
 	Count  int    `json:"count"`
 }
 
-// ScheduleQuery asks for the interviews scheduled from From until Until, at most Limit
-// of them, and the no-shows scheduled since NoShowsSince, at most Limit.
+// ScheduleQuery asks for a page of the interviews scheduled from From until Until, and
+// a page of the no-shows scheduled since NoShowsSince; each list has its own cursor.
 type ScheduleQuery struct {
 	From, Until, NoShowsSince time.Time
-	Limit                     int
+	Interviews, NoShows       keyset.Page
 }
 
 // Schedule is the interviews of a period by status, and the recent no-shows.
 type Schedule struct {
-	ByStatus   []StatusCount        `json:"by_status"`
-	Interviews []ScheduledInterview `json:"interviews"` // the first Limit, soonest first
-	Total      int                  `json:"total"`
-	NoShows    []ScheduledInterview `json:"no_shows"` // latest first
+	ByStatus    []StatusCount        `json:"by_status"`
+	Interviews  []ScheduledInterview `json:"interviews" doc:"soonest first"`
+	Total       int                  `json:"total" doc:"how many interviews the period holds, on every page"`
+	Next        *string              `json:"next" doc:"the after of the next page of interviews; null on the last"`
+	NoShows     []ScheduledInterview `json:"no_shows" doc:"latest first"`
+	NoShowsNext *string              `json:"no_shows_next" doc:"the no_shows_after of the next page of no_shows; null on the last"`
 }
 
 // ScheduleOf reads the interviews of a period and the recent no-shows.
@@ -211,21 +215,39 @@ func schedule(ctx context.Context, db DB, q ScheduleQuery) (Schedule, error) {
 	for _, c := range out.ByStatus {
 		out.Total += c.Count
 	}
-	rows, err = db.Query(ctx, scheduledSelect+` WHERE i.scheduled_at >= $1 AND i.scheduled_at < $2
-		ORDER BY i.scheduled_at, i.interview_id LIMIT $3`, q.From, q.Until, q.Limit)
-	if err != nil {
+	if out.Interviews, out.Next, err = scheduledPage(ctx, db, q.Interviews, false,
+		`i.scheduled_at >= $1 AND i.scheduled_at < $2`, q.From, q.Until); err != nil {
 		return out, err
 	}
-	if out.Interviews, err = pgx.CollectRows(rows, scanScheduled); err != nil {
-		return out, err
-	}
-	rows, err = db.Query(ctx, scheduledSelect+` WHERE i.status = 'no_show' AND i.scheduled_at >= $1
-		ORDER BY i.scheduled_at DESC, i.interview_id LIMIT $2`, q.NoShowsSince, q.Limit)
-	if err != nil {
-		return out, err
-	}
-	out.NoShows, err = pgx.CollectRows(rows, scanScheduled)
+	out.NoShows, out.NoShowsNext, err = scheduledPage(ctx, db, q.NoShows, true,
+		`i.status = 'no_show' AND i.scheduled_at >= $1`, q.NoShowsSince)
 	return out, err
+}
+
+// scheduledPage reads a page of the interviews where holds (its arguments are args, $1
+// on), by (scheduled_at, interview_id), soonest first or latest first.
+func scheduledPage(ctx context.Context, db DB, p keyset.Page, latestFirst bool, where string, args ...any) ([]ScheduledInterview, *string, error) {
+	at, id, after, err := keyset.Key(p.After)
+	if err != nil {
+		return nil, nil, err
+	}
+	beyond, order := ">", "i.scheduled_at, i.interview_id"
+	if latestFirst {
+		beyond, order = "<", "i.scheduled_at DESC, i.interview_id DESC"
+	}
+	n := len(args)
+	rows, err := db.Query(ctx, scheduledSelect+` WHERE `+where+` AND (NOT $`+strconv.Itoa(n+1)+
+		` OR (i.scheduled_at, i.interview_id) `+beyond+` ($`+strconv.Itoa(n+2)+`, $`+strconv.Itoa(n+3)+`))
+		ORDER BY `+order+` LIMIT $`+strconv.Itoa(n+4), append(args, after, at, id, p.Limit+1)...)
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := pgx.CollectRows(rows, scanScheduled)
+	if err != nil {
+		return nil, nil, err
+	}
+	page, next := keyset.Cut(list, p.Limit, func(iv ScheduledInterview) (time.Time, string) { return iv.ScheduledAt.Time, iv.ID })
+	return page, next, nil
 }
 
 // InterviewIDsOf reads the ids of every interview a user is in, latest first.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/internal/jsontime"
+	"github.com/supermock/engine/internal/keyset"
 )
 
 // Notification is one message in a user's inbox.
@@ -27,7 +28,7 @@ type Notification struct {
 type InboxQuery struct {
 	UserID     uuid.UUID
 	UnreadOnly bool
-	Page
+	keyset.Page
 }
 
 // InboxPage is a page of the inbox, how many messages are unread in all, and the
@@ -54,7 +55,7 @@ const notificationColumns = `SELECT notification_id::text, interview_id::text, k
 	FROM notifications`
 
 func inbox(ctx context.Context, db DB, q InboxQuery) (InboxPage, error) {
-	at, id, after, err := pageKey(q.After)
+	at, id, after, err := keyset.Key(q.After)
 	if err != nil {
 		return InboxPage{}, err
 	}
@@ -69,7 +70,7 @@ func inbox(ctx context.Context, db DB, q InboxQuery) (InboxPage, error) {
 		return InboxPage{}, err
 	}
 	var p InboxPage
-	p.Notifications, p.Next = cut(list, q.Limit, func(n Notification) (time.Time, string) { return n.SentAt.Time, n.ID })
+	p.Notifications, p.Next = keyset.Cut(list, q.Limit, func(n Notification) (time.Time, string) { return n.SentAt.Time, n.ID })
 	err = db.QueryRow(ctx, `SELECT count(*) FROM notifications WHERE user_id = $1 AND read_at IS NULL`, q.UserID).
 		Scan(&p.Unread)
 	return p, err

@@ -11,6 +11,7 @@ import (
 
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/internal/jsontime"
+	"github.com/supermock/engine/internal/keyset"
 )
 
 // Profile is a user as the read tables hold them: profile, professions and form.
@@ -97,23 +98,53 @@ func matchDefaultsOf(ctx context.Context, db DB, userID uuid.UUID) (MatchDefault
 	return d, err
 }
 
-// UserSearch names a user by Telegram id, or by username (without the @, in any case).
+// UserSearch names users by Telegram id, or by username (without the @, in any case),
+// a page of them at a time.
 type UserSearch struct {
 	TelegramID int64
 	Username   string
+	keyset.Page
+}
+
+// FoundUsers is a page of the users a search names, the first registered first.
+type FoundUsers struct {
+	IDs  []uuid.UUID
+	Next *string
 }
 
 // FindUsers reads the ids of the users a search names: one for a Telegram id, every
 // user of a username (Telegram lets a username pass from one account to another).
 var FindUsers = reading(findUsers, Users)
 
-func findUsers(ctx context.Context, db DB, q UserSearch) ([]uuid.UUID, error) {
-	rows, err := db.Query(ctx, `SELECT user_id FROM users
-		WHERE ($1::bigint <> 0 AND telegram_id = $1::bigint) OR ($2::text <> '' AND lower(username) = lower($2::text))
-		ORDER BY registered_at, user_id LIMIT 50`, q.TelegramID, strings.TrimPrefix(q.Username, "@"))
+func findUsers(ctx context.Context, db DB, q UserSearch) (FoundUsers, error) {
+	at, id, after, err := keyset.Key(q.After)
 	if err != nil {
-		return nil, err
+		return FoundUsers{}, err
 	}
-	list, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	return nonNil(list), err
+	type found struct {
+		id           uuid.UUID
+		registeredAt time.Time
+	}
+	rows, err := db.Query(ctx, `SELECT user_id, registered_at FROM users
+		WHERE (($1::bigint <> 0 AND telegram_id = $1::bigint) OR ($2::text <> '' AND lower(username) = lower($2::text)))
+			AND (NOT $3 OR (registered_at, user_id) > ($4, $5))
+		ORDER BY registered_at, user_id LIMIT $6`,
+		q.TelegramID, strings.TrimPrefix(q.Username, "@"), after, at, id, q.Limit+1)
+	if err != nil {
+		return FoundUsers{}, err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (found, error) {
+		var f found
+		err := r.Scan(&f.id, &f.registeredAt)
+		return f, err
+	})
+	if err != nil {
+		return FoundUsers{}, err
+	}
+	page, next := keyset.Cut(list, q.Limit, func(f found) (time.Time, string) { return f.registeredAt, f.id.String() })
+	out := FoundUsers{IDs: make([]uuid.UUID, len(page)), Next: next}
+	for i, f := range page {
+		out.IDs[i] = f.id
+	}
+	return out, nil
 }

@@ -86,17 +86,46 @@ const admin = (() => {
     return { node, box };
   }
 
+  // load fills box with what fetchAndRender gives, or the error; a later load of the
+  // same box wins over an earlier one that answers late.
   async function load(box, fetchAndRender) {
+    const run = (box.filling = {});
     box.replaceChildren(el("p", { className: "muted" }, t("loading")));
+    let nodes;
     try {
-      box.replaceChildren(...[await fetchAndRender()].flat().filter((n) => n !== null && n !== undefined && n !== false));
+      nodes = [await fetchAndRender()].flat().filter((n) => n !== null && n !== undefined && n !== false);
     } catch (err) {
-      box.replaceChildren(el("p", { className: "error" }, err.message));
+      nodes = [el("p", { className: "error" }, err.message)];
     }
+    if (box.filling === run) box.replaceChildren(...nodes);
   }
 
-  // more says how many of total a cut list shows.
-  const more = (shown, total) => (total > shown ? el("p", { className: "muted" }, t("list.cut", { shown: num(shown), total: num(total) })) : null);
+  // shown says how many of total a list shows so far.
+  const shown = (n, total) => (total > n ? el("p", { className: "muted" }, t("list.cut", { shown: num(n), total: num(total) })) : null);
+
+  // paged fills box with a list read a page at a time: fetchPage(after) answers
+  // {rows, next, …} ("" asks for the first page), render(rows, last) builds every row
+  // read so far (last: fetchPage's latest answer), and a "more" button under it reads
+  // the next page, unless box has been filled anew meanwhile.
+  function paged(box, fetchPage, render) {
+    let rows = [];
+    async function page(after) {
+      const got = await fetchPage(after);
+      rows = rows.concat(got.rows);
+      const button = got.next && el("button", { type: "button", className: "more", onclick: () => {
+        button.disabled = true;
+        page(got.next).then((nodes) => {
+          if (box.filling === run) box.replaceChildren(...nodes);
+        }, (err) => {
+          button.disabled = false;
+          box.append(el("p", { className: "error" }, err.message));
+        });
+      } }, t("list.more"));
+      return [render(rows, got), button].flat().filter(Boolean);
+    }
+    load(box, () => page(""));
+    const run = box.filling; // load marks the box at once, before any page comes
+  }
 
   // ndjson reads the first cap lines of an NDJSON answer, then lets the rest go; more
   // says whether there were more.
@@ -193,5 +222,5 @@ const admin = (() => {
   }
 
   document.addEventListener("DOMContentLoaded", start);
-  return { t, num, time, ago, fromLocal, el, table, section, load, more, api, ndjson, register };
+  return { t, num, time, ago, fromLocal, el, table, section, load, shown, paged, api, ndjson, register };
 })();

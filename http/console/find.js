@@ -3,7 +3,7 @@
 "use strict";
 
 admin.register("find", (main) => {
-  const { t, num, time, fromLocal, el, table, load, api, ndjson } = admin;
+  const { t, num, time, fromLocal, el, table, load, paged, api, ndjson } = admin;
   const eventsCap = 200;
   const result = el("div", { id: "find-result" });
 
@@ -49,10 +49,10 @@ admin.register("find", (main) => {
     ev.preventDefault();
     const v = userInput.value.trim();
     const q = /^\d+$/.test(v) ? "telegram_id=" + v : "username=" + encodeURIComponent(v);
-    show(async () => {
-      const found = await api("GET", "/api/admin/users?" + q);
-      return found.users.length ? found.users.map(profile) : el("p", { className: "muted" }, t("find.nobody"));
-    });
+    paged(result, async (after) => {
+      const found = await api("GET", "/api/admin/users?" + q + (after ? "&after=" + encodeURIComponent(after) : ""));
+      return { rows: found.users, next: found.next };
+    }, (users) => (users.length ? users.map(profile) : el("p", { className: "muted" }, t("find.nobody"))));
   } }, el("label", {}, t("find.user"), userInput), el("button", { type: "submit" }, t("find.search")));
 
   const streamInput = el("input", { id: "find-stream", placeholder: "user-… / interview-…", required: true, autocomplete: "off" });

@@ -3,7 +3,7 @@
 "use strict";
 
 admin.register("notifications", (main) => {
-  const { t, num, time, el, table, section, load, more, api } = admin;
+  const { t, num, time, el, table, section, load, shown, paged, api } = admin;
   const statuses = ["failed", "unknown", "pending", "sending", "sent", "inbox", "dropped"];
   const picked = new Set(["failed", "unknown"]);
   const byKind = section("notifications.by_kind");
@@ -14,7 +14,8 @@ admin.register("notifications", (main) => {
   main.append(el("h1", {}, t("nav.notifications")), filters, byKind.node, list.node);
 
   function refresh() {
-    const got = api("GET", "/api/admin/notifications?delivery=" + [...picked].join(","));
+    const path = "/api/admin/notifications?delivery=" + [...picked].join(",");
+    const got = api("GET", path);
     load(byKind.box, async () => {
       const d = await got;
       if (d.by_kind.length === 0) return el("p", { className: "muted" }, t("notifications.none"));
@@ -24,9 +25,11 @@ admin.register("notifications", (main) => {
         ["col.count", (c) => num(c.count), "num"],
       ], d.by_kind);
     });
-    load(list.box, async () => {
-      const d = await got;
-      if (d.deliveries.length === 0) return el("p", { className: "muted" }, t("notifications.none"));
+    paged(list.box, async (after) => {
+      const d = await (after ? api("GET", path + "&after=" + encodeURIComponent(after)) : got);
+      return { rows: d.deliveries, next: d.next, total: d.total };
+    }, (rows, last) => {
+      if (rows.length === 0) return el("p", { className: "muted" }, t("notifications.none"));
       return [table([
         ["col.updated_at", (m) => time(m.updated_at)],
         ["col.user", (m) => m.username || m.user_id],
@@ -34,7 +37,7 @@ admin.register("notifications", (main) => {
         ["col.status", (m) => t("delivery." + m.status)],
         ["col.attempts", (m) => num(m.attempts), "num"],
         ["col.telegram_error", (m) => m.last_error, "err"],
-      ], d.deliveries, (m) => ({ "data-delivery": m.id })), more(d.deliveries.length, d.total)];
+      ], rows, (m) => ({ "data-delivery": m.id })), shown(rows.length, last.total)];
     });
   }
   refresh();

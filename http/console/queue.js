@@ -3,7 +3,7 @@
 "use strict";
 
 admin.register("queue", (main) => {
-  const { t, num, time, ago, el, table, section, load, more, api } = admin;
+  const { t, num, time, ago, el, table, section, load, shown, paged, api } = admin;
   const days = el("select", { id: "queue-days", onchange: () => refresh() },
     [1, 3, 7, 14, 31].map((d) => el("option", { value: d, selected: d === 7 }, t("unit.days", { n: d }))));
   const waiting = section("queue.waiting");
@@ -36,7 +36,8 @@ admin.register("queue", (main) => {
   }
 
   function refresh() {
-    const got = api("GET", "/api/admin/queue?days=" + days.value);
+    const path = "/api/admin/queue?days=" + days.value;
+    const got = api("GET", path);
     load(waiting.box, async () => {
       const q = await got;
       if (q.groups.length === 0) return el("p", { className: "muted" }, t("queue.empty"));
@@ -48,9 +49,11 @@ admin.register("queue", (main) => {
         ["col.oldest_wait", (g) => ago(g.oldest_joined_at)],
       ], q.groups);
     });
-    load(expiring.box, async () => {
-      const q = await got;
-      if (q.expiring.length === 0) return el("p", { className: "muted" }, t("queue.none_expiring"));
+    paged(expiring.box, async (after) => {
+      const q = await (after ? api("GET", path + "&after=" + encodeURIComponent(after)) : got);
+      return { rows: q.expiring, next: q.next, total: q.expiring_total };
+    }, (rows, last) => {
+      if (rows.length === 0) return el("p", { className: "muted" }, t("queue.none_expiring"));
       return [table([
         ["col.user", (e) => e.username || e.user_id],
         ["col.profession", (e) => e.profession],
@@ -58,7 +61,7 @@ admin.register("queue", (main) => {
         ["col.role", (e) => t("role." + e.role)],
         ["col.window_end", (e) => time(e.window_end)],
         ["col.expires_at", (e) => time(e.expires_at)],
-      ], q.expiring), more(q.expiring.length, q.expiring_total)];
+      ], rows, (e) => ({ "data-entry": e.id })), shown(rows.length, last.total)];
     });
     load(chart.box, async () => bars((await got).matches_per_hour));
   }

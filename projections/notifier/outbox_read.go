@@ -2,11 +2,13 @@ package notifier
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/internal/jsontime"
+	"github.com/supermock/engine/internal/keyset"
 )
 
 // Delivery is one message of the outbox as an operator sees it.
@@ -30,18 +32,18 @@ type KindCount struct {
 	Count  int    `json:"count"`
 }
 
-// DeliveriesQuery asks for the messages of the given statuses, at most Limit, latest
-// first.
+// DeliveriesQuery asks for a page of the messages of the given statuses, latest first.
 type DeliveriesQuery struct {
 	Statuses []string
-	Limit    int
+	keyset.Page
 }
 
-// Deliveries is what the query found: counts by kind and the latest messages.
+// Deliveries is what the query found: counts by kind and a page of the latest messages.
 type Deliveries struct {
 	ByKind     []KindCount `json:"by_kind"`
 	Deliveries []Delivery  `json:"deliveries"`
-	Total      int         `json:"total"` // Deliveries holds the first Limit of them
+	Total      int         `json:"total" doc:"how many messages the statuses hold, on every page"`
+	Next       *string     `json:"next" doc:"the after of the next page; null on the last"`
 }
 
 // ReadDeliveries reads the outbox's messages of some statuses: what failed, what never
@@ -60,18 +62,24 @@ func ReadDeliveries(ctx context.Context, db *pgxpool.Pool, q DeliveriesQuery) (D
 	for _, c := range out.ByKind {
 		out.Total += c.Count
 	}
-	rows, err = db.Query(ctx, `SELECT o.notification_id::text, o.interview_id::text, o.user_id::text,
-			coalesce(u.username, ''), o.kind, o.status, o.attempts, coalesce(o.last_error, ''), o.due_at, o.updated_at
-		FROM notifier_outbox o LEFT JOIN users u ON u.user_id = o.user_id
-		WHERE o.status = ANY($1) ORDER BY o.updated_at DESC, o.notification_id LIMIT $2`, q.Statuses, q.Limit)
+	at, id, after, err := keyset.Key(q.After)
 	if err != nil {
 		return out, err
 	}
-	out.Deliveries, err = pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
+	rows, err = db.Query(ctx, `SELECT o.notification_id::text, o.interview_id::text, o.user_id::text,
+			coalesce(u.username, ''), o.kind, o.status, o.attempts, coalesce(o.last_error, ''), o.due_at, o.updated_at
+		FROM notifier_outbox o LEFT JOIN users u ON u.user_id = o.user_id
+		WHERE o.status = ANY($1) AND (NOT $2 OR (o.updated_at, o.notification_id) < ($3, $4))
+		ORDER BY o.updated_at DESC, o.notification_id DESC LIMIT $5`, q.Statuses, after, at, id, q.Limit+1)
+	if err != nil {
+		return out, err
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Delivery, error) {
 		var d Delivery
 		err := r.Scan(&d.ID, &d.InterviewID, &d.UserID, &d.Username, &d.Kind, &d.Status, &d.Attempts,
 			&d.LastError, &d.DueAt, &d.UpdatedAt)
 		return d, err
 	})
+	out.Deliveries, out.Next = keyset.Cut(list, q.Limit, func(d Delivery) (time.Time, string) { return d.UpdatedAt.Time, d.ID })
 	return out, err
 }
