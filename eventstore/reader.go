@@ -38,7 +38,7 @@ func (s *Store) ReadStreamAfter(ctx context.Context, q Querier, streamID string,
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
-	envs, err := s.scanEnvelopes(rows, 0)
+	envs, err := s.scanEnvelopes(ctx, rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
@@ -60,7 +60,7 @@ func (s *Store) ReadAll(ctx context.Context, after Position, limit int) ([]Envel
 	if err != nil {
 		return nil, fmt.Errorf("read after %s: %w", after, err)
 	}
-	envs, err := s.scanEnvelopes(rows, limit)
+	envs, err := s.scanEnvelopes(ctx, rows, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read after %s: %w", after, err)
 	}
@@ -74,7 +74,9 @@ func (s *Store) Head(ctx context.Context) (Position, error) {
 		ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`)
 }
 
-func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
+// scanEnvelopes reads rows of envelopeColumns; the envelopes it returns have their
+// personal fields decrypted.
+func (s *Store) scanEnvelopes(ctx context.Context, rows pgx.Rows, capacity int) ([]Envelope, error) {
 	defer rows.Close()
 	envs := make([]Envelope, 0, capacity)
 	for rows.Next() {
@@ -106,16 +108,28 @@ func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
 		if !s.codec.Known(env.EventType) {
 			return nil, fmt.Errorf("event %s of type %q: %w", env.EventID, env.EventType, ErrUnknownEventType)
 		}
-		env.Payload = payload
+		var err error
+		if env.Payload, err = s.reveal(ctx, env.EventID, payload); err != nil {
+			return nil, err
+		}
 		envs = append(envs, env)
 	}
 	return envs, rows.Err()
 }
 
 // Decode returns the event of env as its registered Go type, upcast to the current
-// schema version.
+// schema version, with its personal fields decrypted (or erased).
 func (s *Store) Decode(env Envelope) (any, error) {
-	return s.codec.Decode(env.EventType, env.SchemaVersion, env.Payload)
+	payload := env.Payload
+	if Sealed(payload) {
+		ctx, cancel := context.WithTimeout(context.Background(), revealTimeout)
+		defer cancel()
+		var err error
+		if payload, err = s.reveal(ctx, env.EventID, payload); err != nil {
+			return nil, err
+		}
+	}
+	return s.codec.Decode(env.EventType, env.SchemaVersion, payload)
 }
 
 // LastCommitted is the position of the newest committed event, whether or not page

@@ -24,7 +24,7 @@ type StoredEvent struct {
 	CorrelationID []byte
 	CausationID   []byte
 	Actor         []byte
-	Payload       []byte // the JSON as stored
+	Payload       []byte // the JSON as stored, with personal fields decrypted (or erased)
 }
 
 // ScanAll calls fn for up to limit events after the position, in log order, with the
@@ -52,6 +52,9 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 	)
 	for rows.Next() {
 		if err := s.storedEvent(rows.RawValues(), &ev, &known); err != nil {
+			return n, fmt.Errorf("scan after %s: %w", after, err)
+		}
+		if ev.Payload, err = s.reveal(ctx, string(ev.EventID), ev.Payload); err != nil {
 			return n, fmt.Errorf("scan after %s: %w", after, err)
 		}
 		if err := fn(&ev); err != nil {

@@ -1,0 +1,228 @@
+package eventstore
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+const keysTable = `data_keys`
+
+// MasterKeySize is the length of a master key: AES-256.
+const MasterKeySize = 32
+
+// maxCachedKeys bounds the keys a process keeps unwrapped; past it the cache starts
+// over, and keys are read again as they are needed.
+const maxCachedKeys = 100_000
+
+// Keyring holds one data key per subject (a user), each stored in data_keys wrapped
+// (AES-256-GCM, the subject as associated data) under the master key. Personal fields
+// of events are encrypted with their subject's key; erasing a subject deletes its key
+// and leaves a tombstone, so nothing can be encrypted for it again and everything
+// encrypted for it reads as erased. Unwrapped keys are cached per process.
+type Keyring struct {
+	pool    *pgxpool.Pool
+	masters []master // the current one first, then those it replaced
+
+	mu    sync.RWMutex
+	cache map[string]subjectKey
+}
+
+type master struct {
+	id   string // a fingerprint that tells which master wrapped a row
+	aead cipher.AEAD
+}
+
+// subjectKey is a cached key: aead is nil once the subject is erased.
+type subjectKey struct{ aead cipher.AEAD }
+
+// ErrNoMasterKey is returned for a master key that is not MasterKeySize bytes.
+var ErrNoMasterKey = errors.New("a master key of 32 bytes is required")
+
+// NewKeyring returns the keyring of pool whose keys are wrapped under current;
+// previous masters still unwrap the keys they wrapped until Rewrap moves them.
+func NewKeyring(pool *pgxpool.Pool, current []byte, previous ...[]byte) (*Keyring, error) {
+	k := &Keyring{pool: pool, cache: map[string]subjectKey{}}
+	for _, key := range append([][]byte{current}, previous...) {
+		m, err := newMaster(key)
+		if err != nil {
+			return nil, err
+		}
+		k.masters = append(k.masters, m)
+	}
+	return k, nil
+}
+
+func newMaster(key []byte) (master, error) {
+	if len(key) != MasterKeySize {
+		return master{}, ErrNoMasterKey
+	}
+	aead, err := newAEAD(key)
+	if err != nil {
+		return master{}, err
+	}
+	sum := sha256.Sum256(key)
+	return master{id: hex.EncodeToString(sum[:8]), aead: aead}, nil
+}
+
+func newAEAD(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+func (k *Keyring) cached(subject string) (subjectKey, bool) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	key, ok := k.cache[subject]
+	return key, ok
+}
+
+// remember caches a key read from committed rows. An erasure that came meanwhile has
+// the last word: a tombstone is never replaced by a key read before it.
+func (k *Keyring) remember(subject string, key subjectKey) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if old, ok := k.cache[subject]; ok && old.aead == nil {
+		return
+	}
+	if len(k.cache) >= maxCachedKeys {
+		k.cache = map[string]subjectKey{}
+	}
+	k.cache[subject] = key
+}
+
+// forWrite returns the subject's key, creating it inside tx when the subject has none;
+// nil when the subject is erased. A key created by tx is cached only once another
+// transaction finds it committed.
+func (k *Keyring) forWrite(ctx context.Context, tx pgx.Tx, subject string) (cipher.AEAD, error) {
+	if key, ok := k.cached(subject); ok {
+		return key.aead, nil
+	}
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	m := k.masters[0]
+	wrapped := seal(m.aead, fresh, []byte(subject))
+	var created bool
+	var stored []byte
+	var masterID string
+	batch := &pgx.Batch{}
+	batch.Queue(`INSERT INTO `+keysTable+` (subject, wrapped, master_id) VALUES ($1, $2, $3)
+		ON CONFLICT (subject) DO NOTHING RETURNING true`, subject, wrapped, m.id).
+		QueryRow(func(row pgx.Row) error {
+			if err := row.Scan(&created); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return err
+			}
+			return nil
+		})
+	batch.Queue(`SELECT wrapped, master_id FROM `+keysTable+` WHERE subject = $1`, subject).
+		QueryRow(func(row pgx.Row) error { return row.Scan(&stored, &masterID) })
+	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
+		return nil, fmt.Errorf("data key of %s: %w", subject, err)
+	}
+	key, err := k.unwrap(subject, stored, masterID)
+	if err != nil {
+		return nil, err
+	}
+	if !created {
+		k.remember(subject, key)
+	}
+	return key.aead, nil
+}
+
+// forRead returns the subject's key, nil when it is erased (or never had one).
+func (k *Keyring) forRead(ctx context.Context, subject string) (cipher.AEAD, error) {
+	if key, ok := k.cached(subject); ok {
+		return key.aead, nil
+	}
+	var stored []byte
+	var masterID string
+	err := k.pool.QueryRow(ctx, `SELECT wrapped, master_id FROM `+keysTable+` WHERE subject = $1`, subject).
+		Scan(&stored, &masterID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		// Not cached: a transaction that created the key may not have committed yet.
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("data key of %s: %w", subject, err)
+	}
+	key, err := k.unwrap(subject, stored, masterID)
+	if err != nil {
+		return nil, err
+	}
+	k.remember(subject, key)
+	return key.aead, nil
+}
+
+func (k *Keyring) unwrap(subject string, wrapped []byte, masterID string) (subjectKey, error) {
+	if wrapped == nil {
+		return subjectKey{}, nil // the tombstone of an erased subject
+	}
+	for _, m := range k.masters {
+		if m.id != masterID {
+			continue
+		}
+		raw, err := open(m.aead, wrapped, []byte(subject))
+		if err != nil {
+			return subjectKey{}, fmt.Errorf("data key of %s: %w", subject, err)
+		}
+		aead, err := newAEAD(raw)
+		if err != nil {
+			return subjectKey{}, err
+		}
+		return subjectKey{aead: aead}, nil
+	}
+	return subjectKey{}, fmt.Errorf("data key of %s is wrapped under master key %s, which is not configured", subject, masterID)
+}
+
+// Erase deletes the subject's key for good, leaving a tombstone so that no later
+// append creates a new one: everything encrypted for the subject reads as erased.
+func (k *Keyring) Erase(ctx context.Context, subject string) error {
+	k.forget(subject)
+	_, err := k.pool.Exec(ctx, `INSERT INTO `+keysTable+` (subject, wrapped, master_id, erased_at)
+		VALUES ($1, NULL, '', now())
+		ON CONFLICT (subject) DO UPDATE SET wrapped = NULL, master_id = '', erased_at = coalesce(`+keysTable+`.erased_at, now())`,
+		subject)
+	if err != nil {
+		return fmt.Errorf("erase the data key of %s: %w", subject, err)
+	}
+	// A read that raced the statement may have cached the old key: the tombstone wins.
+	k.mu.Lock()
+	k.cache[subject] = subjectKey{}
+	k.mu.Unlock()
+	return nil
+}
+
+func (k *Keyring) forget(subject string) {
+	k.mu.Lock()
+	delete(k.cache, subject)
+	k.mu.Unlock()
+}
+
+// seal encrypts plain with a fresh random nonce, which leads the result.
+func seal(aead cipher.AEAD, plain, additional []byte) []byte {
+	nonce := make([]byte, aead.NonceSize(), aead.NonceSize()+len(plain)+aead.Overhead())
+	_, _ = rand.Read(nonce)
+	return aead.Seal(nonce, nonce, plain, additional)
+}
+
+func open(aead cipher.AEAD, sealed, additional []byte) ([]byte, error) {
+	if len(sealed) < aead.NonceSize() {
+		return nil, errors.New("ciphertext too short")
+	}
+	n := aead.NonceSize()
+	return aead.Open(nil, sealed[:n], sealed[n:], additional)
+}
