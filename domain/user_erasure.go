@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/google/uuid"
@@ -28,17 +29,34 @@ func (u *User) ErasePersonalData(by uuid.UUID, now time.Time) error {
 	return nil
 }
 
-// ErasePersonalData records the erasure of a user's personal data, asked for by the
-// user themselves or by an admin (by).
+// ErasePersonalData deletes the user's data key, then records the erasure, asked for
+// by the user themselves or by an admin (by). The key goes first: from then on nothing
+// of theirs can be read or written in clear, and a retry after a failure does both again.
 func (s *Service) ErasePersonalData(ctx context.Context, meta Meta, userID, by uuid.UUID) (string, error) {
-	return s.retry(ctx, func(now time.Time) (string, error) {
-		u, err := s.LoadUser(ctx, userID)
-		if err != nil {
-			return "", err
+	if s.keys == nil {
+		return "", errors.New("domain: erasing personal data needs the data keys")
+	}
+	if _, err := s.LoadUser(ctx, userID); err != nil {
+		return "", err
+	}
+	if err := s.keys.EraseKey(ctx, userID); err != nil {
+		return "", err
+	}
+	// Unlike other commands this one is not given up under contention: the key is gone
+	// already, and the user's own commands racing it stop once it is recorded.
+	for {
+		pos, err := s.retry(ctx, func(now time.Time) (string, error) {
+			u, err := s.LoadUser(ctx, userID)
+			if err != nil {
+				return "", err
+			}
+			if err := u.ErasePersonalData(by, now); err != nil {
+				return "", err
+			}
+			return s.commit(ctx, meta, u)
+		})
+		if !errors.Is(err, ErrConcurrency) || ctx.Err() != nil {
+			return pos, err
 		}
-		if err := u.ErasePersonalData(by, now); err != nil {
-			return "", err
-		}
-		return s.commit(ctx, meta, u)
-	})
+	}
 }

@@ -143,27 +143,43 @@ func (k *Keyring) forWrite(ctx context.Context, tx pgx.Tx, subject string) (ciph
 	return key.aead, nil
 }
 
-// forRead returns the subject's key, nil when it is erased (or never had one).
-func (k *Keyring) forRead(ctx context.Context, subject string) (cipher.AEAD, error) {
+// forRead returns the subject's key, nil when it is erased (or never had one), looked
+// up through q: the connection the caller reads events on, so a reader inside a
+// transaction never waits for a second connection. A key the reading transaction
+// created itself (its created_at is the transaction's now()) is not cached: the
+// transaction may still roll back.
+func (k *Keyring) forRead(ctx context.Context, q Querier, subject string) (cipher.AEAD, error) {
 	if key, ok := k.cached(subject); ok {
 		return key.aead, nil
 	}
-	var stored []byte
-	var masterID string
-	err := k.pool.QueryRow(ctx, `SELECT wrapped, master_id FROM `+keysTable+` WHERE subject = $1`, subject).
-		Scan(&stored, &masterID)
-	if errors.Is(err, pgx.ErrNoRows) {
-		// Not cached: a transaction that created the key may not have committed yet.
-		return nil, nil
-	}
+	rows, err := q.Query(ctx, `SELECT wrapped, master_id, created_at = now() FROM `+keysTable+` WHERE subject = $1`, subject)
 	if err != nil {
 		return nil, fmt.Errorf("data key of %s: %w", subject, err)
+	}
+	var (
+		stored   []byte
+		masterID string
+		mine     bool
+		found    bool
+	)
+	for rows.Next() {
+		found = true
+		if err := rows.Scan(&stored, &masterID, &mine); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("data key of %s: %w", subject, err)
+		}
+	}
+	if rows.Err() != nil || !found {
+		// Not cached: a transaction that created the key may not have committed yet.
+		return nil, rows.Err()
 	}
 	key, err := k.unwrap(subject, stored, masterID)
 	if err != nil {
 		return nil, err
 	}
-	k.remember(subject, key)
+	if !mine {
+		k.remember(subject, key)
+	}
 	return key.aead, nil
 }
 

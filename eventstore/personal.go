@@ -119,7 +119,7 @@ func Sealed(payload []byte) bool { return bytes.Contains(payload, []byte(sealedP
 
 // reveal returns payload with its sealed fields decrypted, and those of erased
 // subjects as Erased. A payload without sealed fields is returned as it is.
-func (s *Store) reveal(ctx context.Context, eventID string, payload []byte) ([]byte, error) {
+func (s *Store) reveal(ctx context.Context, q Querier, eventID string, payload []byte) ([]byte, error) {
 	if !Sealed(payload) {
 		return payload, nil
 	}
@@ -139,7 +139,7 @@ func (s *Store) reveal(ctx context.Context, eventID string, payload []byte) ([]b
 			return nil, fmt.Errorf("%w: a malformed encrypted field in %s", ErrInvalidEvent, eventID)
 		}
 		rest = after
-		aead, err := s.keys.forRead(ctx, string(subject))
+		aead, err := s.keys.forRead(ctx, q, string(subject))
 		if err != nil {
 			return nil, err
 		}
@@ -158,6 +158,29 @@ func (s *Store) reveal(ctx context.Context, eventID string, payload []byte) ([]b
 		out = append(out, plain...)
 	}
 	return append(out, rest...), nil
+}
+
+// keysCached reports whether every key the sealed fields of payload need is cached,
+// so revealing it asks the database nothing.
+func (s *Store) keysCached(payload []byte) bool {
+	if s.keys == nil || !Sealed(payload) {
+		return true
+	}
+	rest := payload
+	for {
+		i := bytes.Index(rest, []byte(sealedPrefix))
+		if i < 0 {
+			return true
+		}
+		subject, _, after, ok := sealedParts(rest[i+len(sealedPrefix):])
+		if !ok {
+			return true // reveal names the malformed field
+		}
+		if _, ok := s.keys.cached(string(subject)); !ok {
+			return false
+		}
+		rest = after
+	}
 }
 
 // sealedParts reads subject","ct":"ct"} after a sealed prefix.

@@ -60,6 +60,10 @@ var operations = []operation{
 	{method: "PUT", path: "/api/me", summary: "Change my names or timezone (IANA)", access: user, request: profileRequest{}, response: projections.Profile{}, command: true},
 	{method: "PUT", path: "/api/me/professions", summary: "Select my professions", access: user, request: professionsRequest{}, response: projections.Profile{}, command: true},
 	{method: "PUT", path: "/api/me/form", summary: "Submit my questionnaire", access: user, request: formRequest{}, response: projections.Profile{}, command: true},
+	{method: "DELETE", path: "/api/me", summary: `Erase my personal data for good ({"confirm":"erase my data"}, else 400 erasure-not-confirmed): my data key is deleted, my sessions end, my events stay with their personal fields unreadable`,
+		access: user, request: eraseRequest{}, response: erasureResponse{}, command: true},
+	{method: "GET", path: "/api/me/export", summary: "Everything the engine holds about me: my streams' and my interviews' events, decrypted (others' personal fields null), and my rows of the read tables",
+		access: user, response: exportResponse{}, fresh: true},
 	{method: "POST", path: "/api/queue", summary: "Join the queue (201)", access: user, request: joinRequest{}, response: projections.Entry{},
 		status: 201, command: true},
 	{method: "GET", path: "/api/queue", summary: "My queue entries", access: user, response: entriesResponse{}, query: []string{"status"}, fresh: true},
@@ -91,6 +95,8 @@ var operations = []operation{
 		access: admin, response: rebuildResponse{}, status: 202, refusals: []int{404, 409}},
 	{method: "GET", path: "/api/admin/streams/:id", summary: "One stream's events in version order", access: admin,
 		response: streamResponse{}, refusals: []int{404}},
+	{method: "POST", path: "/api/admin/users/:id/erase", summary: "Erase a user's personal data for good, as DELETE /api/me does", access: admin,
+		response: erasureResponse{}, refusals: []int{404}},
 }
 
 // widgetRequest documents the Login Widget's fields; the handler keeps any other

@@ -34,6 +34,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Put("/api/me", command(s.updateProfile)...)
 	app.Put("/api/me/professions", command(s.selectProfessions)...)
 	app.Put("/api/me/form", command(s.submitForm)...)
+	app.Delete("/api/me", command(s.eraseMe)...)
+	app.Get("/api/me/export", user(s.exportMe)...)
 
 	app.Post("/api/queue", post(s.joinQueue)...)
 	app.Get("/api/queue", user(s.myEntries)...)
@@ -59,4 +61,5 @@ func (s *server) routes(app *fiber.App) {
 	app.Post("/api/admin/projections/:name/rebuild", admin(s.rebuild)...)
 	app.Get("/api/admin/events", admin(s.replay)...)
 	app.Get("/api/admin/streams/:id", admin(s.stream)...)
+	app.Post("/api/admin/users/:id/erase", admin(s.eraseUser)...)
 }

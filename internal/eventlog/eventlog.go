@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -102,6 +103,14 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	log.EncryptWith(keys)
 	return &Store{pool: pool, log: log, history: newHistory()}, nil
 }
+
+// EraseKey deletes the user's data key: their personal fields read as erased from then
+// on, here at once and in other processes once their cache of keys forgets it.
+func (s *Store) EraseKey(ctx context.Context, userID uuid.UUID) error {
+	return s.log.Keys().Erase(ctx, userID.String())
+}
+
+var _ domain.DataKeys = (*Store)(nil)
 
 // Pool is the database the log lives in.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
