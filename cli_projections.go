@@ -109,7 +109,7 @@ func demoCommand(fs *flag.FlagSet) func([]string) (body, error) {
 		}
 		return func(ctx context.Context, e *runEnv) error {
 			var last time.Time
-			stats, err := demo.Generate(ctx, e.pool, demo.Config{Users: *users, Seed: *seed, Days: *days, MaxEvents: *maxEvents,
+			stats, err := demo.Generate(ctx, e.pool, demo.Config{Users: *users, Seed: *seed, Days: *days, MaxEvents: *maxEvents, Log: e.store,
 				Progress: func(s demo.Stats) {
 					if time.Since(last) >= time.Second {
 						last = time.Now()

@@ -187,21 +187,30 @@ func (k *Keyring) unwrap(subject string, wrapped []byte, masterID string) (subje
 	if wrapped == nil {
 		return subjectKey{}, nil // the tombstone of an erased subject
 	}
+	raw, err := k.unwrapRaw(subject, wrapped, masterID)
+	if err != nil {
+		return subjectKey{}, err
+	}
+	aead, err := newAEAD(raw)
+	if err != nil {
+		return subjectKey{}, err
+	}
+	return subjectKey{aead: aead}, nil
+}
+
+// unwrapRaw opens a wrapped data key with the master key that wrapped it.
+func (k *Keyring) unwrapRaw(subject string, wrapped []byte, masterID string) ([]byte, error) {
 	for _, m := range k.masters {
 		if m.id != masterID {
 			continue
 		}
 		raw, err := open(m.aead, wrapped, []byte(subject))
 		if err != nil {
-			return subjectKey{}, fmt.Errorf("data key of %s: %w", subject, err)
+			return nil, fmt.Errorf("data key of %s: %w", subject, err)
 		}
-		aead, err := newAEAD(raw)
-		if err != nil {
-			return subjectKey{}, err
-		}
-		return subjectKey{aead: aead}, nil
+		return raw, nil
 	}
-	return subjectKey{}, fmt.Errorf("data key of %s is wrapped under master key %s, which is not configured", subject, masterID)
+	return nil, fmt.Errorf("data key of %s is wrapped under master key %s, which is not configured (DATA_KEY_PREVIOUS?)", subject, masterID)
 }
 
 // Erase deletes the subject's key for good, leaving a tombstone so that no later
@@ -241,4 +250,48 @@ func open(aead cipher.AEAD, sealed, additional []byte) ([]byte, error) {
 	}
 	n := aead.NonceSize()
 	return aead.Open(nil, sealed[:n], sealed[n:], additional)
+}
+
+// Rewrap wraps every data key under the current master key that an earlier one still
+// wraps (a rotation of DATA_KEY), in one transaction, and returns how many it moved.
+// Events are not touched: they are encrypted with the data keys, which stay the same.
+func (k *Keyring) Rewrap(ctx context.Context) (int, error) {
+	current := k.masters[0]
+	moved := 0
+	err := pgx.BeginFunc(ctx, k.pool, func(tx pgx.Tx) error {
+		rows, err := tx.Query(ctx, `SELECT subject, wrapped, master_id FROM `+keysTable+`
+			WHERE wrapped IS NOT NULL AND master_id <> $1 FOR UPDATE`, current.id)
+		if err != nil {
+			return err
+		}
+		type row struct {
+			subject, masterID string
+			wrapped           []byte
+		}
+		var old []row
+		for rows.Next() {
+			var r row
+			if err := rows.Scan(&r.subject, &r.wrapped, &r.masterID); err != nil {
+				rows.Close()
+				return err
+			}
+			old = append(old, r)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, r := range old {
+			raw, err := k.unwrapRaw(r.subject, r.wrapped, r.masterID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `UPDATE `+keysTable+` SET wrapped = $2, master_id = $3 WHERE subject = $1`,
+				r.subject, seal(current.aead, raw, []byte(r.subject)), current.id); err != nil {
+				return err
+			}
+			moved++
+		}
+		return nil
+	})
+	return moved, err
 }

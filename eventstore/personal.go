@@ -83,7 +83,7 @@ func (s *Store) sealPayload(ctx context.Context, tx pgx.Tx, eventID, subject str
 	)
 	for _, f := range fields {
 		v, ok := obj[f]
-		if !ok || emptyJSON(v) {
+		if !ok || emptyJSON(v) || bytes.HasPrefix(v, []byte(sealedPrefix)) {
 			continue
 		}
 		if !looked {

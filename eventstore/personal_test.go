@@ -194,3 +194,36 @@ func TestPlainPersonalFieldsOfAnOlderLogStillRead(t *testing.T) {
 		t.Fatalf("stored %s (%v)", raw, err)
 	}
 }
+
+// A rotation: the new master key with the old one beside it reads everything, Rewrap
+// moves every data key under the new one, and then the new key alone reads everything.
+func TestRewrapMovesTheDataKeysUnderTheNewMasterKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	oldKey, newKey := masterKey(t), masterKey(t)
+	store, pool := personalStore(t, oldKey)
+	for _, author := range []string{"ann", "bob"} {
+		if _, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "notes-" + author,
+			Expected: eventstore.NoStream, Events: []any{noteTaken{Author: author, Text: author + "'s words"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.Keys().Erase(ctx, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	rotating := personalStoreOn(t, pool, newKey, oldKey)
+	if got := decodedNotes(t, rotating, "notes-ann"); got[0].Text != "ann's words" {
+		t.Fatalf("during the rotation: %+v", got)
+	}
+	moved, err := rotating.Keys().Rewrap(ctx)
+	if err != nil || moved != 1 {
+		t.Fatalf("rewrapped %d keys (%v), want ann's only", moved, err)
+	}
+	rotated := personalStoreOn(t, pool, newKey)
+	if ann, bob := decodedNotes(t, rotated, "notes-ann"), decodedNotes(t, rotated, "notes-bob"); ann[0].Text != "ann's words" || bob[0].Text != "" {
+		t.Fatalf("after the rotation: %+v, %+v", ann, bob)
+	}
+	if _, err := personalStoreOn(t, pool, oldKey).ReadStream(ctx, "notes-ann"); err == nil {
+		t.Fatal("the old master key still reads after the rotation")
+	}
+}

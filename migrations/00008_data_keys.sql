@@ -10,5 +10,17 @@ CREATE TABLE data_keys (
     erased_at  TIMESTAMPTZ
 );
 
+-- Where encrypt-personal-data got to in a log written before encryption: one row,
+-- written with each page it encrypts, so an interrupted run resumes there.
+CREATE TABLE data_key_backfill (
+    name             TEXT PRIMARY KEY,
+    transaction_id   xid8 NOT NULL,
+    "offset"         BIGINT NOT NULL,
+    events_done      BIGINT NOT NULL,
+    events_encrypted BIGINT NOT NULL,
+    finished_at      TIMESTAMPTZ
+);
+
 -- +goose Down
+DROP TABLE data_key_backfill;
 DROP TABLE data_keys;

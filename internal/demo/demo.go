@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/eventlog"
 )
 
 // Config of a generated history.
@@ -32,6 +33,8 @@ type Config struct {
 	FlushEvery int
 	// Progress, when set, is called after every simulated hour.
 	Progress func(Stats)
+	// Log is the log to append to, with its master key; default a store over the pool.
+	Log *eventlog.Store
 }
 
 func (c *Config) setDefaults() {
@@ -63,7 +66,7 @@ var errEnough = errors.New("enough events")
 // writer of while it runs.
 func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config) (Stats, error) {
 	cfg.setDefaults()
-	store, err := newMemStore(pool, cfg.FlushEvery)
+	store, err := newMemStore(pool, cfg.Log, cfg.FlushEvery)
 	if err != nil {
 		return Stats{}, err
 	}
