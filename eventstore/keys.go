@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -23,6 +24,10 @@ const MasterKeySize = 32
 // maxCachedKeys bounds the keys a process keeps unwrapped; past it the cache starts
 // over, and keys are read again as they are needed.
 const maxCachedKeys = 100_000
+
+// keyCacheTTL is how long a process trusts a cached key: an erasure made by another
+// process is seen within it.
+const keyCacheTTL = time.Minute
 
 // Keyring holds one data key per subject (a user), each stored in data_keys wrapped
 // (AES-256-GCM, the subject as associated data) under the master key. Personal fields
@@ -43,7 +48,10 @@ type master struct {
 }
 
 // subjectKey is a cached key: aead is nil once the subject is erased.
-type subjectKey struct{ aead cipher.AEAD }
+type subjectKey struct {
+	aead cipher.AEAD
+	at   time.Time // when it was read
+}
 
 // ErrNoMasterKey is returned for a master key that is not MasterKeySize bytes.
 var ErrNoMasterKey = errors.New("a master key of 32 bytes is required")
@@ -86,6 +94,9 @@ func (k *Keyring) cached(subject string) (subjectKey, bool) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
 	key, ok := k.cache[subject]
+	if ok && key.aead != nil && time.Since(key.at) > keyCacheTTL {
+		return subjectKey{}, false // a tombstone never expires: an erasure is for good
+	}
 	return key, ok
 }
 
@@ -100,6 +111,7 @@ func (k *Keyring) remember(subject string, key subjectKey) {
 	if len(k.cache) >= maxCachedKeys {
 		k.cache = map[string]subjectKey{}
 	}
+	key.at = time.Now()
 	k.cache[subject] = key
 }
 
