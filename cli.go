@@ -52,6 +52,9 @@ var commands = []command{
 	{name: "replay", synopsis: "[--format ndjson|csv|parquet] [--after CURSOR] [--since T] [--until T] [--type T,...] [--stream S,...] [--out FILE]",
 		summary: "stream the log's events, filtered (--since/--until on occurred_at: RFC 3339 or a date)", database: true, define: replayCommand},
 	{name: "demo", synopsis: "[--users N] [--seed S] [--days D] [--start T] [--max-events N]", summary: "append a realistic history generated from a seed", database: true, define: demoCommand},
+	{name: "encrypt-personal-data", synopsis: "[--page N]", summary: "encrypt, once, the personal data a log written before encryption holds in clear; resumable",
+		database: true, define: encryptCommand},
+	{name: "rotate-data-key", summary: "re-wrap the users' data keys under DATA_KEY that DATA_KEY_PREVIOUS still wraps", database: true, define: noArguments(rotateCommand)},
 	{name: "healthcheck", synopsis: "[url]", summary: "exit 0 when the API at PORT (or url) answers healthy: Docker's HEALTHCHECK", define: healthcheckCommand},
 	{name: "version", summary: "print the module version and the VCS revision it was built from", define: noArguments(versionCommand)},
 }

@@ -133,7 +133,7 @@ func demoCommand(fs *flag.FlagSet) func([]string) (body, error) {
 				from = time.Now().UTC().Truncate(time.Hour).Add(-time.Duration(*days) * 24 * time.Hour)
 			}
 			var last time.Time
-			stats, err := demo.Generate(ctx, e.pool, demo.Config{Users: *users, Seed: *seed, Days: *days, MaxEvents: *maxEvents, Start: from,
+			stats, err := demo.Generate(ctx, e.pool, demo.Config{Users: *users, Seed: *seed, Days: *days, MaxEvents: *maxEvents, Start: from, Log: e.store,
 				Progress: func(s demo.Stats) {
 					if time.Since(last) >= time.Second {
 						last = time.Now()

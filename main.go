@@ -66,6 +66,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return err
 		}
 	}
+	if !e.cfg.IsProduction() && e.cfg.DataKey == "" {
+		// Every command reads personal data, so every one shares the checkout's key.
+		if e.cfg.DataKey, err = config.DevelopmentSecret(filepath.Join(dataDir(), "data-key")); err != nil {
+			return err
+		}
+	}
+	masterKeys, err := e.cfg.DataKeys()
+	if err != nil {
+		return err
+	}
 	logs := stderr
 	if cmd.name == "serve" || cmd.name == "migrate" {
 		logs = stdout
@@ -83,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	e.logger.Info("migrations applied", "count", applied)
-	if e.store, err = eventlog.New(pool, eventlog.WithLogger(e.logger)); err != nil {
+	if e.store, err = eventlog.New(pool, eventlog.WithLogger(e.logger), eventlog.WithMasterKeys(masterKeys...)); err != nil {
 		return err
 	}
 	e.pool = pool

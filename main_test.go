@@ -140,6 +140,8 @@ func TestRunRefusesWhatItCannotDo(t *testing.T) {
 		{"unknown command", []string{"launch"}, nil, `unknown command "launch"`},
 		{"production without a secret", nil, map[string]string{"APP_ENV": "production"}, "JWT_SECRET of at least 32 bytes"},
 		{"production with a short secret", nil, map[string]string{"APP_ENV": "production", "JWT_SECRET": "short"}, "JWT_SECRET of at least 32 bytes"},
+		{"production without a data key", nil, map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}, "DATA_KEY is required"},
+		{"a data key of the wrong size", nil, map[string]string{"DATA_KEY": "abcd"}, "DATA_KEY: must be 32 bytes"},
 		{"bad port", nil, map[string]string{"PORT": "eighty"}, "PORT: must be a port number"},
 		{"a session that ends before it starts", nil, map[string]string{"JWT_TTL": "0"}, "JWT_TTL"},
 		{"unknown environment", nil, map[string]string{"APP_ENV": "staging"}, "APP_ENV must be"},

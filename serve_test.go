@@ -182,7 +182,7 @@ func TestDevelopmentListensOnLoopbackOnly(t *testing.T) {
 		t.Errorf("HOST=0.0.0.0 still says loopback only")
 	}
 	prod := startServe(t, map[string]string{"DATABASE_URL": db, "APP_ENV": "production",
-		"JWT_SECRET": strings.Repeat("p", 32)}, other)
+		"JWT_SECRET": strings.Repeat("p", 32), "DATA_KEY": strings.Repeat("0f", 32)}, other)
 	if !reachable(other, prod.metricsPort) || !reachable("127.0.0.1", prod.port) {
 		t.Errorf("production does not listen on every interface")
 	}

@@ -41,6 +41,7 @@ var wantHealth = struct {
 var secrets = map[string]string{
 	"POSTGRES_PASSWORD": "0123456789abcdef0123456789abcdef",
 	"JWT_SECRET":        strings.Repeat("s", 32),
+	"DATA_KEY":          strings.Repeat("ab", 32),
 	"TELEGRAM_TOKEN":    "test-token",
 }
 

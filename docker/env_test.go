@@ -35,7 +35,7 @@ func TestEnvExampleNamesEveryVariableAndNoSecret(t *testing.T) {
 			t.Errorf("env.example: %s has no line saying what it does", name)
 		}
 	}
-	for _, name := range []string{"JWT_SECRET", "TELEGRAM_TOKEN", "POSTGRES_PASSWORD", "DATABASE_URL"} {
+	for _, name := range []string{"JWT_SECRET", "DATA_KEY", "TELEGRAM_TOKEN", "POSTGRES_PASSWORD", "DATABASE_URL"} {
 		if vars[name] != "" {
 			t.Errorf("env.example fills %s: secrets are the operator's", name)
 		}

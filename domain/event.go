@@ -47,6 +47,7 @@ func EventTypes() []EventType {
 		eventType[FeedbackSubmitted](1),
 		eventType[NotificationSent](1),
 		eventType[NotificationRead](1),
+		eventType[PersonalDataErased](1),
 	}
 }
 

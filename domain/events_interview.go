@@ -38,7 +38,7 @@ type InterviewCancelled struct {
 	OtherUserID     uuid.UUID     `json:"other_user_id"`
 	CandidateID     uuid.UUID     `json:"candidate_id"`
 	InterviewerID   uuid.UUID     `json:"interviewer_id"`
-	Reason          string        `json:"reason"`
+	Reason          string        `json:"reason" personal:"cancelled_by"`
 	RequeuedEntryID uuid.NullUUID `json:"requeued_entry_id"`
 	ScheduledAt     time.Time     `json:"scheduled_at"`
 	CancelledAt     time.Time     `json:"cancelled_at"`
@@ -56,10 +56,10 @@ type FeedbackSubmitted struct {
 	InterviewID uuid.UUID      `json:"interview_id"`
 	FromUserID  uuid.UUID      `json:"from_user_id"`
 	ToUserID    uuid.UUID      `json:"to_user_id"`
-	FromRole    InterviewRole  `json:"from_role"`
+	FromRole    InterviewRole  `json:"from_role" personal:"no"`
 	Rating      int            `json:"rating"`
-	Skills      map[string]int `json:"skills"`
-	Comment     string         `json:"comment"`
+	Skills      map[string]int `json:"skills" personal:"no"`
+	Comment     string         `json:"comment" personal:"from_user_id"`
 	SubmittedAt time.Time      `json:"submitted_at"`
 }
 
@@ -70,23 +70,25 @@ type NotificationSent struct {
 	NotificationID uuid.UUID        `json:"notification_id"`
 	InterviewID    uuid.UUID        `json:"interview_id"`
 	UserID         uuid.UUID        `json:"user_id"`
-	Kind           NotificationKind `json:"kind"`
-	Text           string           `json:"text"`
-	SentAt         time.Time        `json:"sent_at"`
+	Kind           NotificationKind `json:"kind" personal:"no"`
+	// The text is rendered from the interview's facts (kind, time, link): no names and no
+	// free text of anyone, so nothing personal.
+	Text   string    `json:"text" personal:"no"`
+	SentAt time.Time `json:"sent_at"`
 	// What delivery learnt, added after v1 was published (omitempty keeps old payloads
 	// valid): the title in the recipient's language, Telegram's message id when Telegram
 	// took the message, and why it did not when it did not (blocked, unknown outcome).
 	// Recording ignores them: they describe the message, not the interview.
-	Title             string `json:"title,omitempty"`
+	Title             string `json:"title,omitempty" personal:"no"`
 	TelegramMessageID int64  `json:"telegram_message_id,omitempty"`
-	TelegramError     string `json:"telegram_error,omitempty"`
+	TelegramError     string `json:"telegram_error,omitempty" personal:"no"`
 }
 
 type NotificationRead struct {
 	NotificationID uuid.UUID        `json:"notification_id"`
 	InterviewID    uuid.UUID        `json:"interview_id"`
 	UserID         uuid.UUID        `json:"user_id"`
-	Kind           NotificationKind `json:"kind"`
+	Kind           NotificationKind `json:"kind" personal:"no"`
 	ReadAt         time.Time        `json:"read_at"`
 }
 

@@ -20,13 +20,13 @@ type TelegramIDClaimed struct {
 type UserRegistered struct {
 	UserID        uuid.UUID     `json:"user_id"`
 	TelegramID    int64         `json:"telegram_id"`
-	Username      string        `json:"username"`
-	FirstName     string        `json:"first_name"`
-	LastName      string        `json:"last_name"`
-	PhotoURL      string        `json:"photo_url"`
-	Role          Role          `json:"role"`
-	PreferredRole InterviewRole `json:"preferred_role"`
-	Timezone      Timezone      `json:"timezone"`
+	Username      string        `json:"username" personal:"user_id"`
+	FirstName     string        `json:"first_name" personal:"user_id"`
+	LastName      string        `json:"last_name" personal:"user_id"`
+	PhotoURL      string        `json:"photo_url" personal:"user_id"`
+	Role          Role          `json:"role" personal:"no"`
+	PreferredRole InterviewRole `json:"preferred_role" personal:"no"`
+	Timezone      Timezone      `json:"timezone" personal:"no"`
 	RegisteredAt  time.Time     `json:"registered_at"`
 }
 
@@ -34,45 +34,45 @@ type UserRegistered struct {
 type RoleChanged struct {
 	UserID     uuid.UUID `json:"user_id"`
 	TelegramID int64     `json:"telegram_id"`
-	From       Role      `json:"from"`
-	To         Role      `json:"to"`
+	From       Role      `json:"from" personal:"no"`
+	To         Role      `json:"to" personal:"no"`
 	ChangedAt  time.Time `json:"changed_at"`
 }
 
 // ProfileUpdated carries the whole profile after the change.
 type ProfileUpdated struct {
 	UserID    uuid.UUID `json:"user_id"`
-	FirstName string    `json:"first_name"`
-	LastName  string    `json:"last_name"`
-	Timezone  Timezone  `json:"timezone"`
+	FirstName string    `json:"first_name" personal:"user_id"`
+	LastName  string    `json:"last_name" personal:"user_id"`
+	Timezone  Timezone  `json:"timezone" personal:"no"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // ProfessionsSelected carries the whole selection, in display order.
 type ProfessionsSelected struct {
 	UserID      uuid.UUID    `json:"user_id"`
-	Professions []Profession `json:"professions"`
+	Professions []Profession `json:"professions" personal:"no"`
 	SelectedAt  time.Time    `json:"selected_at"`
 }
 
 type FormSubmitted struct {
 	UserID      uuid.UUID  `json:"user_id"`
-	Profession  Profession `json:"profession"`
-	Country     Country    `json:"country"`
-	Experience  Experience `json:"experience"`
-	Language    Language   `json:"language"`
-	Email       Email      `json:"email,omitempty"`
-	Phone       Phone      `json:"phone,omitempty"`
-	Tools       []string   `json:"tools"`
+	Profession  Profession `json:"profession" personal:"no"`
+	Country     Country    `json:"country" personal:"no"`
+	Experience  Experience `json:"experience" personal:"no"`
+	Language    Language   `json:"language" personal:"no"`
+	Email       Email      `json:"email,omitempty" personal:"user_id"`
+	Phone       Phone      `json:"phone,omitempty" personal:"user_id"`
+	Tools       []string   `json:"tools" personal:"user_id"`
 	SubmittedAt time.Time  `json:"submitted_at"`
 }
 
 type QueueJoined struct {
 	UserID      uuid.UUID     `json:"user_id"`
 	EntryID     uuid.UUID     `json:"entry_id"`
-	Role        InterviewRole `json:"role"`
-	Profession  Profession    `json:"profession"`
-	Language    Language      `json:"language"`
+	Role        InterviewRole `json:"role" personal:"no"`
+	Profession  Profession    `json:"profession" personal:"no"`
+	Language    Language      `json:"language" personal:"no"`
 	WindowStart time.Time     `json:"window_start"`
 	WindowEnd   time.Time     `json:"window_end"`
 	JoinedAt    time.Time     `json:"joined_at"`
@@ -81,9 +81,9 @@ type QueueJoined struct {
 type QueueLeft struct {
 	UserID      uuid.UUID     `json:"user_id"`
 	EntryID     uuid.UUID     `json:"entry_id"`
-	Role        InterviewRole `json:"role"`
-	Profession  Profession    `json:"profession"`
-	Language    Language      `json:"language"`
+	Role        InterviewRole `json:"role" personal:"no"`
+	Profession  Profession    `json:"profession" personal:"no"`
+	Language    Language      `json:"language" personal:"no"`
 	WindowStart time.Time     `json:"window_start"`
 	WindowEnd   time.Time     `json:"window_end"`
 	LeftAt      time.Time     `json:"left_at"`
@@ -92,9 +92,9 @@ type QueueLeft struct {
 type QueueEntryExpired struct {
 	UserID      uuid.UUID     `json:"user_id"`
 	EntryID     uuid.UUID     `json:"entry_id"`
-	Role        InterviewRole `json:"role"`
-	Profession  Profession    `json:"profession"`
-	Language    Language      `json:"language"`
+	Role        InterviewRole `json:"role" personal:"no"`
+	Profession  Profession    `json:"profession" personal:"no"`
+	Language    Language      `json:"language" personal:"no"`
 	WindowStart time.Time     `json:"window_start"`
 	WindowEnd   time.Time     `json:"window_end"`
 	ExpiredAt   time.Time     `json:"expired_at"`
@@ -105,9 +105,9 @@ type QueueEntryExpired struct {
 type QueueEntryRequeued struct {
 	UserID      uuid.UUID     `json:"user_id"`
 	EntryID     uuid.UUID     `json:"entry_id"`
-	Role        InterviewRole `json:"role"`
-	Profession  Profession    `json:"profession"`
-	Language    Language      `json:"language"`
+	Role        InterviewRole `json:"role" personal:"no"`
+	Profession  Profession    `json:"profession" personal:"no"`
+	Language    Language      `json:"language" personal:"no"`
 	WindowStart time.Time     `json:"window_start"`
 	WindowEnd   time.Time     `json:"window_end"`
 	InterviewID uuid.UUID     `json:"interview_id"`
@@ -121,11 +121,11 @@ type MatchMade struct {
 	InterviewerID      uuid.UUID  `json:"interviewer_id"`
 	CandidateEntryID   uuid.UUID  `json:"candidate_entry_id"`
 	InterviewerEntryID uuid.UUID  `json:"interviewer_entry_id"`
-	Profession         Profession `json:"profession"`
-	Language           Language   `json:"language"`
+	Profession         Profession `json:"profession" personal:"no"`
+	Language           Language   `json:"language" personal:"no"`
 	ScheduledAt        time.Time  `json:"scheduled_at"`
 	DurationMinutes    int        `json:"duration_minutes"`
-	MeetingLink        string     `json:"meeting_link"`
+	MeetingLink        string     `json:"meeting_link" personal:"no"`
 	MatchedAt          time.Time  `json:"matched_at"`
 }
 
@@ -139,7 +139,7 @@ type MatchCancelled struct {
 	CandidateEntryID   uuid.UUID     `json:"candidate_entry_id"`
 	InterviewerEntryID uuid.UUID     `json:"interviewer_entry_id"`
 	CancelledBy        uuid.UUID     `json:"cancelled_by"`
-	Reason             string        `json:"reason"`
+	Reason             string        `json:"reason" personal:"cancelled_by"`
 	RequeuedEntryID    uuid.NullUUID `json:"requeued_entry_id"`
 	ScheduledAt        time.Time     `json:"scheduled_at"`
 	CancelledAt        time.Time     `json:"cancelled_at"`
@@ -160,9 +160,17 @@ type AbsenceRecorded struct {
 type PreferredRoleSwitched struct {
 	UserID      uuid.UUID     `json:"user_id"`
 	InterviewID uuid.UUID     `json:"interview_id"`
-	From        InterviewRole `json:"from"`
-	To          InterviewRole `json:"to"`
+	From        InterviewRole `json:"from" personal:"no"`
+	To          InterviewRole `json:"to" personal:"no"`
 	SwitchedAt  time.Time     `json:"switched_at"`
+}
+
+// PersonalDataErased follows the deletion of the user's data key: every personal field
+// the user ever gave reads as erased from then on, and read tables clear them.
+type PersonalDataErased struct {
+	UserID   uuid.UUID `json:"user_id"`
+	ErasedBy uuid.UUID `json:"erased_by"` // the user themselves or an admin
+	ErasedAt time.Time `json:"erased_at"`
 }
 
 func (TelegramIDClaimed) EventType() string     { return "TelegramIDClaimed" }
@@ -179,3 +187,4 @@ func (MatchMade) EventType() string             { return "MatchMade" }
 func (MatchCancelled) EventType() string        { return "MatchCancelled" }
 func (AbsenceRecorded) EventType() string       { return "AbsenceRecorded" }
 func (PreferredRoleSwitched) EventType() string { return "PreferredRoleSwitched" }
+func (PersonalDataErased) EventType() string    { return "PersonalDataErased" }

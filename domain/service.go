@@ -61,6 +61,14 @@ type Config struct {
 	InterviewDuration time.Duration    // default 60 min; whole minutes, 15 min to 4 h
 	MaxAttempts       int              // tries per command on ErrConcurrency; default 5
 	NewID             func() uuid.UUID // ids of users, entries, interviews; default UUIDv7
+	// Keys deletes users' data keys, for ErasePersonalData.
+	Keys DataKeys
+}
+
+// DataKeys is the store of the users' data keys, under which their personal data is
+// kept: deleting one makes that data unreadable for good.
+type DataKeys interface {
+	EraseKey(ctx context.Context, userID uuid.UUID) error
 }
 
 func (c *Config) setDefaults() {
@@ -103,6 +111,7 @@ type Service struct {
 	duration time.Duration
 	attempts int
 	newID    func() uuid.UUID
+	keys     DataKeys
 }
 
 func NewService(store Store, cfg Config) (*Service, error) {
@@ -114,7 +123,7 @@ func NewService(store Store, cfg Config) (*Service, error) {
 		return nil, err
 	}
 	return &Service{store: store, clock: cfg.Clock, duration: cfg.InterviewDuration,
-		attempts: cfg.MaxAttempts, newID: cfg.NewID}, nil
+		attempts: cfg.MaxAttempts, newID: cfg.NewID, keys: cfg.Keys}, nil
 }
 
 // With returns the service with the same settings over another store, such as one

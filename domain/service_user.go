@@ -50,6 +50,9 @@ func (s *Service) RegisterFromTelegram(ctx context.Context, meta Meta, in Telegr
 			if err != nil {
 				return "", err
 			}
+			if u.erased {
+				return "", ErrUserErased
+			}
 			if err := u.ChangeRole(role, now); err != nil {
 				return "", err
 			}
@@ -72,6 +75,9 @@ func (s *Service) onUser(ctx context.Context, meta Meta, id uuid.UUID, decide fu
 		u, err := s.LoadUser(ctx, id)
 		if err != nil {
 			return "", err
+		}
+		if u.erased {
+			return "", ErrUserErased
 		}
 		if err := decide(u, now); err != nil {
 			return "", err

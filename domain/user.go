@@ -31,6 +31,7 @@ type User struct {
 	interviews    map[uuid.UUID]Slot
 	noShows       int
 	registeredAt  time.Time
+	erased        bool
 }
 
 // EntryStatus is where a queue entry is in its life.
@@ -174,6 +175,10 @@ func (u *User) apply(e Event) {
 		u.noShows++
 	case PreferredRoleSwitched:
 		u.preferredRole = e.To
+	case PersonalDataErased:
+		u.erased = true
+		u.username, u.firstName, u.lastName, u.photoURL = "", ErasedName, "", ""
+		u.form.Email, u.form.Phone, u.form.Tools = "", "", nil
 	}
 }
 

@@ -25,9 +25,10 @@ type registration struct {
 // Codec maps event type names to Go types and back. The store knows no event types of
 // its own: the application registers them at start.
 type Codec struct {
-	mu     sync.RWMutex
-	byName map[string]*registration
-	byType map[reflect.Type]*registration
+	mu       sync.RWMutex
+	byName   map[string]*registration
+	byType   map[reflect.Type]*registration
+	personal Personal
 }
 
 // NewCodec returns an empty codec.

@@ -108,7 +108,7 @@ func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, apply Han
 		}
 		env, err := EnvelopeFromMessage(msg)
 		if err == nil {
-			err = applyInTx(msg, env, apply)
+			err = s.applyInTx(msg, env, apply)
 		}
 		if err == nil {
 			progressed, failures = true, 0
@@ -125,11 +125,16 @@ func (s *Store) consumeOnce(ctx context.Context, cfg SubscriberConfig, apply Han
 	}
 }
 
-func applyInTx(msg *message.Message, env Envelope, apply Handler) error {
+// applyInTx hands the handler the envelope decrypted through the subscriber's own
+// transaction, which holds the connection a key lookup needs.
+func (s *Store) applyInTx(msg *message.Message, env Envelope, apply Handler) error {
 	ctx := msg.Context()
 	tx, err := SubscriberTx(ctx)
 	if err != nil {
 		return fmt.Errorf("event %s: %w", env.EventID, err)
+	}
+	if env.Payload, err = s.reveal(ctx, tx, env.EventID, env.Payload); err != nil {
+		return err
 	}
 	return apply(ctx, tx, env)
 }

@@ -38,7 +38,7 @@ func (s *Store) ReadStreamAfter(ctx context.Context, q Querier, streamID string,
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
-	envs, err := s.scanEnvelopes(rows, 0)
+	envs, err := s.scanEnvelopes(ctx, q, rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
@@ -58,7 +58,7 @@ func (s *Store) ReadStreamPage(ctx context.Context, streamID string, after int64
 	if err != nil {
 		return nil, 0, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
-	envs, err := s.scanEnvelopes(rows, limit)
+	envs, err := s.scanEnvelopes(ctx, s.pool, rows, limit)
 	if err != nil {
 		return nil, 0, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
@@ -80,7 +80,7 @@ func (s *Store) ReadAll(ctx context.Context, after Position, limit int) ([]Envel
 	if err != nil {
 		return nil, fmt.Errorf("read after %s: %w", after, err)
 	}
-	envs, err := s.scanEnvelopes(rows, limit)
+	envs, err := s.scanEnvelopes(ctx, s.pool, rows, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read after %s: %w", after, err)
 	}
@@ -105,7 +105,7 @@ func (s *Store) ReadStreamsBetween(ctx context.Context, streams []string, after,
 	if err != nil {
 		return nil, fmt.Errorf("read %d streams after %s: %w", len(streams), after, err)
 	}
-	envs, err := s.scanEnvelopes(rows, 0)
+	envs, err := s.scanEnvelopes(ctx, s.pool, rows, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read %d streams after %s: %w", len(streams), after, err)
 	}
@@ -119,7 +119,24 @@ func (s *Store) Head(ctx context.Context) (Position, error) {
 		ORDER BY transaction_id DESC, "offset" DESC LIMIT 1`)
 }
 
-func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
+// scanEnvelopes reads rows of envelopeColumns, which q returned; the envelopes it
+// returns have their personal fields decrypted, once the rows are closed: a key lookup
+// then takes the connection that read them, never a second one.
+func (s *Store) scanEnvelopes(ctx context.Context, q Querier, rows pgx.Rows, capacity int) ([]Envelope, error) {
+	envs, err := scanSealed(rows, capacity, s.codec)
+	if err != nil {
+		return nil, err
+	}
+	for i := range envs {
+		if envs[i].Payload, err = s.reveal(ctx, q, envs[i].EventID, envs[i].Payload); err != nil {
+			return nil, err
+		}
+	}
+	return envs, nil
+}
+
+// scanSealed reads rows of envelopeColumns as they are stored.
+func scanSealed(rows pgx.Rows, capacity int, codec *Codec) ([]Envelope, error) {
 	defer rows.Close()
 	envs := make([]Envelope, 0, capacity)
 	for rows.Next() {
@@ -149,7 +166,7 @@ func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
 		if stream == nil || version == nil || typ == nil || *stream != env.StreamID || *version != env.StreamVersion || *typ != env.EventType {
 			return nil, fmt.Errorf("%w: columns of %s disagree with its metadata", ErrInvalidEvent, env.EventID)
 		}
-		if !s.codec.Known(env.EventType) {
+		if !codec.Known(env.EventType) {
 			return nil, fmt.Errorf("event %s of type %q: %w", env.EventID, env.EventType, ErrUnknownEventType)
 		}
 		env.Payload = payload
@@ -159,9 +176,18 @@ func (s *Store) scanEnvelopes(rows pgx.Rows, capacity int) ([]Envelope, error) {
 }
 
 // Decode returns the event of env as its registered Go type, upcast to the current
-// schema version.
+// schema version, with its personal fields decrypted (or erased).
 func (s *Store) Decode(env Envelope) (any, error) {
-	return s.codec.Decode(env.EventType, env.SchemaVersion, env.Payload)
+	payload := env.Payload
+	if Sealed(payload) {
+		ctx, cancel := context.WithTimeout(context.Background(), revealTimeout)
+		defer cancel()
+		var err error
+		if payload, err = s.reveal(ctx, s.pool, env.EventID, payload); err != nil {
+			return nil, err
+		}
+	}
+	return s.codec.Decode(env.EventType, env.SchemaVersion, payload)
 }
 
 // LastCommitted is the position of the newest committed event, whether or not page

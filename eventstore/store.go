@@ -34,6 +34,7 @@ type Store struct {
 	logger  watermill.LoggerAdapter
 	commits *commits
 	states  groupStates
+	keys    *Keyring
 }
 
 // New returns a store over pool that encodes and decodes events with codec.
@@ -80,9 +81,15 @@ type StreamAppend struct {
 // commits: all of them or, if any stream is not at its expected version, none (the
 // caller must roll tx back on error). It returns the position of the last event written.
 func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...StreamAppend) (Position, error) {
-	msgs, err := s.messages(ctx, meta, appends)
+	msgs, seals, err := s.messages(ctx, meta, appends)
 	if err != nil {
 		return Position{}, err
+	}
+	for _, p := range seals {
+		msg := msgs[p.msg]
+		if msg.Payload, err = s.sealPayload(ctx, tx, msg.UUID, p.subject, p.fields, msg.Payload); err != nil {
+			return Position{}, fmt.Errorf("append to %s: %w", msg.Metadata.Get(MetaStreamID), err)
+		}
 	}
 	s.commits.appended(tx.Conn())
 	if err := s.resolveAny(ctx, tx, appends, msgs); err != nil {
@@ -106,11 +113,11 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...Str
 }
 
 // messages validates the appends and turns them into watermill messages before any
-// I/O, so bad input writes nothing. Versions start at the expected one; streams
-// appended with Any are renumbered by resolveAny.
-func (s *Store) messages(ctx context.Context, meta Meta, appends []StreamAppend) ([]*message.Message, error) {
+// I/O, so bad input writes nothing, and names the personal fields to encrypt. Versions
+// start at the expected one; streams appended with Any are renumbered by resolveAny.
+func (s *Store) messages(ctx context.Context, meta Meta, appends []StreamAppend) ([]*message.Message, []sealing, error) {
 	if len(appends) == 0 {
-		return nil, fmt.Errorf("%w: nothing to append", ErrInvalidEvent)
+		return nil, nil, fmt.Errorf("%w: nothing to append", ErrInvalidEvent)
 	}
 	occurred := meta.OccurredAt
 	if occurred.IsZero() {
@@ -122,25 +129,26 @@ func (s *Store) messages(ctx context.Context, meta Meta, appends []StreamAppend)
 	}
 	seen := make(map[string]bool, len(appends))
 	var msgs []*message.Message
+	var seals []sealing
 	for _, a := range appends {
 		if strings.TrimSpace(a.StreamID) == "" {
-			return nil, fmt.Errorf("%w: empty stream id", ErrInvalidEvent)
+			return nil, nil, fmt.Errorf("%w: empty stream id", ErrInvalidEvent)
 		}
 		if seen[a.StreamID] {
-			return nil, fmt.Errorf("%w: stream %s appears twice in one append", ErrInvalidEvent, a.StreamID)
+			return nil, nil, fmt.Errorf("%w: stream %s appears twice in one append", ErrInvalidEvent, a.StreamID)
 		}
 		seen[a.StreamID] = true
 		if len(a.Events) == 0 {
-			return nil, fmt.Errorf("%w: no events for stream %s", ErrInvalidEvent, a.StreamID)
+			return nil, nil, fmt.Errorf("%w: no events for stream %s", ErrInvalidEvent, a.StreamID)
 		}
 		for i, event := range a.Events {
 			name, schemaVersion, payload, err := s.codec.Encode(event)
 			if err != nil {
-				return nil, fmt.Errorf("append to %s: %w", a.StreamID, err)
+				return nil, nil, fmt.Errorf("append to %s: %w", a.StreamID, err)
 			}
 			id, err := uuid.NewV7()
 			if err != nil {
-				return nil, fmt.Errorf("event id: %w", err)
+				return nil, nil, fmt.Errorf("event id: %w", err)
 			}
 			env := Envelope{
 				EventID:       id.String(),
@@ -156,10 +164,13 @@ func (s *Store) messages(ctx context.Context, meta Meta, appends []StreamAppend)
 			msg := message.NewMessage(env.EventID, payload)
 			msg.Metadata = env.metadata()
 			msg.SetContext(ctx)
+			if subject, fields := s.codec.personalFields(event); len(fields) > 0 {
+				seals = append(seals, sealing{msg: len(msgs), subject: subject, fields: fields})
+			}
 			msgs = append(msgs, msg)
 		}
 	}
-	return msgs, nil
+	return msgs, seals, nil
 }
 
 // resolveAny numbers the events of streams appended with Any after the stream's current

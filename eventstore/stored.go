@@ -27,7 +27,7 @@ type StoredEvent struct {
 	CorrelationID []byte
 	CausationID   []byte
 	Actor         []byte
-	Payload       []byte // the JSON as stored
+	Payload       []byte // the JSON as stored, with personal fields decrypted (or erased)
 }
 
 // ScanAll calls fn for up to limit events after the position, in log order, with the
@@ -53,18 +53,42 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 		ev    StoredEvent
 		known []byte // the last event type the codec knew
 		n     int
+		// From the first event whose keys are not cached on, the rest of the page is
+		// copied and passed on after the rows close: a key lookup never waits for a
+		// second connection while this one is held.
+		held []StoredEvent
 	)
+	pass := func(ev *StoredEvent) error {
+		var err error
+		if ev.Payload, err = s.reveal(ctx, s.pool, string(ev.EventID), ev.Payload); err != nil {
+			return fmt.Errorf("scan after %s: %w", after, err)
+		}
+		if err := fn(ev); err != nil {
+			return err
+		}
+		n++
+		return nil
+	}
 	for rows.Next() {
 		if err := s.storedEvent(rows.RawValues(), &ev, &known); err != nil {
 			return n, fmt.Errorf("scan after %s: %w", after, err)
 		}
-		if err := fn(&ev); err != nil {
+		if held != nil || !s.keysCached(ev.Payload) {
+			held = append(held, ev.clone())
+			continue
+		}
+		if err := pass(&ev); err != nil {
 			return n, err
 		}
-		n++
 	}
 	if err := rows.Err(); err != nil {
 		return n, fmt.Errorf("scan after %s: %w", after, err)
+	}
+	rows.Close()
+	for i := range held {
+		if err := pass(&held[i]); err != nil {
+			return n, err
+		}
 	}
 	return n, nil
 }
@@ -76,6 +100,15 @@ var storedFormats = pgx.QueryResultFormats{pgx.TextFormatCode, pgx.TextFormatCod
 // postgresEpoch is 2000-01-01 in Unix microseconds, where PostgreSQL's binary
 // timestamps count from.
 const postgresEpoch = 946_684_800_000_000
+
+// clone copies the event out of the row buffers it points into.
+func (e StoredEvent) clone() StoredEvent {
+	c := e
+	for _, b := range []*[]byte{&c.EventID, &c.StreamID, &c.EventType, &c.OccurredAt, &c.CorrelationID, &c.CausationID, &c.Actor, &c.Payload} {
+		*b = bytes.Clone(*b)
+	}
+	return c
+}
 
 // storedEvent fills ev from a row of envelopeColumns in text, with the checks of
 // scanEnvelopes.

@@ -102,7 +102,8 @@ var (
 
 // checkTimes walks a JSON answer and counts the times in it: every string that looks like a time, and every
 // field named like one (…_at, timestamp, start, end), is RFC 3339 in UTC with
-// milliseconds, or null. The events of an admin's stream are the log as stored.
+// milliseconds, or null. The events of an admin's stream, and the payloads of an
+// export's events, are the log as stored.
 func checkTimes(t testing.TB, req *nethttp.Request, body []byte) int64 {
 	t.Helper()
 	var v any
@@ -117,6 +118,9 @@ func checkTimes(t testing.TB, req *nethttp.Request, body []byte) int64 {
 		case map[string]any:
 			for k, child := range x {
 				field := path + "." + k
+				if field == ".streams[].events[].payload" && req.URL.Path == "/api/me/export" {
+					continue
+				}
 				if s, isString := child.(string); isString && (timeNamed(k) || looksLikeTime.MatchString(s)) {
 					n++
 					if !apiTime.MatchString(s) {

@@ -254,6 +254,9 @@ func TestFuzzEveryRoute(t *testing.T) {
 	const workers = 4
 	var mu sync.Mutex
 	refused := map[string]string{} // request id → what the request was
+	// A fuzzed X-Request-ID may repeat (a word of the valid list): an id that a request
+	// which was carried out also had says nothing about the refused one.
+	accepted := map[string]bool{}
 	statuses := map[int]int{}
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -306,6 +309,8 @@ func TestFuzzEveryRoute(t *testing.T) {
 				statuses[resp.StatusCode]++
 				if resp.StatusCode >= 400 {
 					refused[resp.Header.Get("X-Request-ID")] = what
+				} else {
+					accepted[resp.Header.Get("X-Request-ID")] = true
 				}
 				mu.Unlock()
 				if resp.StatusCode >= 500 || (resp.StatusCode >= 400 && leaks.Match(body)) {
@@ -326,7 +331,7 @@ func TestFuzzEveryRoute(t *testing.T) {
 		if err := rows.Scan(&id); err != nil {
 			t.Fatal(err)
 		}
-		if what, ok := refused[id]; ok {
+		if what, ok := refused[id]; ok && !accepted[id] {
 			t.Errorf("a refused request left an event in the log: %s", what)
 		}
 	}

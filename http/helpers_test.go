@@ -38,6 +38,8 @@ const (
 	jwtSecret = "test-secret-of-at-least-32-bytes!"
 	adminTG   = 900001
 	frontend  = "http://frontend.test"
+	// testDataKey passes the production check; the test stores keep a key of their own.
+	testDataKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 )
 
 // testConfig is a development server with Telegram on and generous rate limits.
@@ -45,7 +47,7 @@ func testConfig() config.Config {
 	return config.Config{
 		AppEnv: config.Development, JWTSecret: jwtSecret, JWTTTL: time.Hour, TelegramToken: botToken,
 		FrontendURL: frontend, RateLimitWindow: 15 * time.Minute, RateLimitMax: 10000, RateLimitQueryMax: 100000,
-		AdminTelegramIDs: []int64{adminTG}, InterviewDuration: time.Hour,
+		AdminTelegramIDs: []int64{adminTG}, InterviewDuration: time.Hour, DataKey: testDataKey,
 	}
 }
 

@@ -193,7 +193,7 @@ func TestProductionRefusesAShortSecret(t *testing.T) {
 		}
 	}
 	if _, err := api.New(api.Deps{Pool: pool, Logger: slog.New(slog.DiscardHandler),
-		Config: config.Config{AppEnv: config.Production, JWTSecret: strings.Repeat("s", config.MinSecretLength)}}); err != nil {
+		Config: config.Config{AppEnv: config.Production, JWTSecret: strings.Repeat("s", config.MinSecretLength), DataKey: testDataKey}}); err != nil {
 		t.Errorf("production with a secret of %d bytes: %v", config.MinSecretLength, err)
 	}
 	if _, err := config.Load(func(k string) string {

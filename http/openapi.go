@@ -58,17 +58,21 @@ var operations = []operation{
 		contentType: "text/javascript; charset=utf-8, text/css; charset=utf-8", refusals: []int{404}},
 	{method: "GET", path: "/api/professions", id: "listProfessions", summary: "Professions: slugs and labels", response: professionsResponse{}},
 	{method: "POST", path: "/api/auth/telegram", id: "loginWithWidget", summary: "Log in with the Telegram Login Widget's fields (201 on the first login)",
-		request: widgetRequest{}, response: loginResponse{}, also: []int{201}, refusals: []int{400, 401, 415, 503}},
+		request: widgetRequest{}, response: loginResponse{}, also: []int{201}, refusals: []int{400, 401, 403, 415, 503}},
 	{method: "POST", path: "/api/auth/webapp", id: "loginWithWebApp", summary: "Log in with a Telegram WebApp's initData (201 on the first login)",
-		request: webAppRequest{}, response: loginResponse{}, also: []int{201}, refusals: []int{400, 401, 415, 503}},
+		request: webAppRequest{}, response: loginResponse{}, also: []int{201}, refusals: []int{400, 401, 403, 415, 503}},
 	{method: "POST", path: "/api/auth/dev", id: "loginAsDeveloper", summary: "Log in as any Telegram id (201 on the first login); 404 unless APP_ENV=development",
-		request: devLoginRequest{}, response: loginResponse{}, also: []int{201}, refusals: []int{400, 404, 415, 503}, development: true},
+		request: devLoginRequest{}, response: loginResponse{}, also: []int{201}, refusals: []int{400, 403, 404, 415, 503}, development: true},
 	{method: "POST", path: "/api/auth/logout", id: "logout", summary: "Log out: the session's token is refused from now on, on every replica, and the cookie is deleted (204, with a session or without)",
 		status: 204, refusals: []int{403, 503}},
 	{method: "GET", path: "/api/me", id: "getMe", summary: "My profile, professions and form", access: user, response: projections.Profile{}, fresh: true, refusals: []int{404}},
 	{method: "PUT", path: "/api/me", id: "updateProfile", summary: "Change my names or timezone (IANA)", access: user, request: profileRequest{}, response: projections.Profile{}, command: true},
 	{method: "PUT", path: "/api/me/professions", id: "selectProfessions", summary: "Select my professions", access: user, request: professionsRequest{}, response: projections.Profile{}, command: true},
 	{method: "PUT", path: "/api/me/form", id: "submitForm", summary: "Submit my questionnaire", access: user, request: formRequest{}, response: projections.Profile{}, command: true},
+	{method: "DELETE", path: "/api/me", id: "eraseMe", summary: `Erase my personal data for good ({"confirm":"erase my data"}, else 400 erasure-not-confirmed): my data key is deleted, my sessions end, my events stay with their personal fields unreadable`,
+		access: user, request: eraseRequest{}, response: erasureResponse{}, command: true},
+	{method: "GET", path: "/api/me/export", id: "exportMe", summary: "Everything the engine holds about me: my streams' and my interviews' events, decrypted (others' personal fields null), and my rows of the read tables",
+		access: user, response: exportResponse{}, fresh: true},
 	{method: "POST", path: "/api/queue", id: "joinQueue", summary: "Join the queue (201)", access: user, request: joinRequest{}, response: projections.Entry{},
 		status: 201, command: true},
 	{method: "GET", path: "/api/queue", id: "listQueueEntries", summary: "My queue entries", access: user, response: entriesResponse{}, query: []string{"status"}, fresh: true},
@@ -112,6 +116,8 @@ var operations = []operation{
 		access: admin, response: notifier.Deliveries{}, query: []string{"delivery", "limit", "after"}, refusals: []int{400}},
 	{method: "GET", path: "/api/admin/users", id: "findUsers", summary: "Users by telegram_id or username, each with their profile and the streams about them, the first registered first",
 		access: admin, response: foundUsers{}, query: []string{"telegram_id", "username", "limit", "after"}, refusals: []int{400}},
+	{method: "POST", path: "/api/admin/users/:id/erase", id: "eraseUser", summary: "Erase a user's personal data for good, as DELETE /api/me does", access: admin,
+		response: erasureResponse{}, refusals: []int{404}},
 }
 
 // queryParams describe the query parameters by name; a name means the same on every
@@ -151,6 +157,7 @@ var requestExamples = map[string]any{
 	"profileRequest":     map[string]any{"first_name": "Ada", "timezone": "Europe/Berlin"},
 	"feedbackRequest":    map[string]any{"rating": 5, "skills": map[string]int{"algorithms": 4, "communication": 5}, "comment": "Clear and kind."},
 	"cancelRequest":      map[string]any{"reason": "ill today"},
+	"eraseRequest":       map[string]any{"confirm": "erase my data"},
 	"devLoginRequest":    map[string]any{"telegram_id": 4242, "username": "ada"},
 	"widgetRequest": map[string]any{"id": 4242, "first_name": "Ada", "username": "ada", "auth_date": 1796151693,
 		"hash": "5f0c2a…"},
@@ -200,7 +207,7 @@ type widgetNumber int64
 var errorDescriptions = map[int]string{
 	400: "bad input: malformed-json, invalid-request, bad-cursor, unknown-event-type (the known ones are listed), or a domain rule on the input; fields names every wrong field",
 	401: "unauthorized, token-expired, token-invalid, session-ended (logged out), telegram-hash-invalid, telegram-auth-expired",
-	403: "forbidden (admins only), interview-not-participant, or cross-site-refused (a state change on the cookie without JSON or the web app's Origin)",
+	403: "forbidden (admins only), user-erased (a login or a command of an erased account), interview-not-participant, or cross-site-refused (a state change on the cookie without JSON or the web app's Origin)",
 	404: "not found, or not yours",
 	409: "conflict with the current state, concurrent-modification, idempotency-key-in-use",
 	413: "body-too-large (64 KiB)",
@@ -365,7 +372,8 @@ func (op operation) document(s schemas, errorRef map[string]any) map[string]any 
 		refusals = append(refusals, 403)
 	}
 	if op.command {
-		refusals = append(refusals, 400, 409, 413)
+		// An erased account's commands, and cookie commands from another site, are 403.
+		refusals = append(refusals, 400, 403, 409, 413)
 		if op.request != nil {
 			refusals = append(refusals, 415)
 		}

@@ -71,8 +71,8 @@ func (s schemas) of(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "uuid", "example": "01a232fb-d239-7f2e-b9dd-ab58994c00b2"}
 	case t == reflect.TypeFor[widgetNumber]():
 		return map[string]any{"oneOf": []any{map[string]any{"type": "integer"}, map[string]any{"type": "string", "pattern": "^[0-9]+$"}}}
-	case t == rawType:
-		return map[string]any{"description": "any JSON value"}
+	case t == rawType, t.Kind() == reflect.Interface:
+		return map[string]any{"description": "any JSON value", "nullable": true}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -36,6 +36,8 @@ func (s *server) routes(app *fiber.App) {
 	app.Put("/api/me", command(s.updateProfile)...)
 	app.Put("/api/me/professions", command(s.selectProfessions)...)
 	app.Put("/api/me/form", command(s.submitForm)...)
+	app.Delete("/api/me", command(s.eraseMe)...)
+	app.Get("/api/me/export", user(s.exportMe)...)
 
 	app.Post("/api/queue", post(s.joinQueue)...)
 	app.Get("/api/queue", user(s.myEntries)...)
@@ -67,6 +69,7 @@ func (s *server) routes(app *fiber.App) {
 	app.Get("/api/admin/interviews", admin(s.adminInterviews)...)
 	app.Get("/api/admin/notifications", admin(s.adminNotifications)...)
 	app.Get("/api/admin/users", admin(s.adminUsers)...)
+	app.Post("/api/admin/users/:id/erase", admin(s.eraseUser)...)
 
 	app.Use("/admin", queries, s.console)
 }

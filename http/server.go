@@ -160,7 +160,7 @@ func newServer(d Deps) (*server, error) {
 	}
 	if d.Service == nil {
 		d.Service, err = domain.NewService(TimeAppends(d.Store), domain.Config{
-			Clock: domain.ClockFunc(d.Now), InterviewDuration: d.Config.InterviewDuration,
+			Clock: domain.ClockFunc(d.Now), InterviewDuration: d.Config.InterviewDuration, Keys: d.Store,
 		})
 		if err != nil {
 			return nil, err

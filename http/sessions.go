@@ -82,10 +82,23 @@ func (s *server) endSession(ctx context.Context, claims auth.Claims) error {
 	return err
 }
 
-// sessionEnded is one primary-key lookup per authenticated request: a logout on any
-// replica is seen by every other one at once.
-func (s *server) sessionEnded(ctx context.Context, tokenID string) (bool, error) {
+// sessionEnded looks up the token and its user by primary key, once per authenticated
+// request: a logout or an erasure on any replica is seen by every other one at once.
+func (s *server) sessionEnded(ctx context.Context, tokenID string, userID uuid.UUID) (bool, error) {
 	var ended bool
-	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = $1)`, tokenID).Scan(&ended)
+	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = ANY($1))`,
+		[]string{tokenID, allSessionsOf(userID)}).Scan(&ended)
 	return ended, err
+}
+
+// allSessionsOf is the ended_sessions row that ends every token of an erased user. It
+// outlives the longest token (JWT_TTL): the user never gets a new one.
+func allSessionsOf(userID uuid.UUID) string { return "user:" + userID.String() }
+
+// endAllSessions ends every token of the user.
+func (s *server) endAllSessions(ctx context.Context, userID uuid.UUID) error {
+	_, err := s.Pool.Exec(ctx, `INSERT INTO ended_sessions (token_id, user_id, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (token_id) DO UPDATE SET expires_at = EXCLUDED.expires_at`,
+		allSessionsOf(userID), userID, s.Now().Add(s.Config.JWTTTL))
+	return err
 }

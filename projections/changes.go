@@ -27,6 +27,7 @@ const (
 	opUpsert
 	opUpdate
 	opDelete
+	opUpdateAll
 )
 
 // op is one change of one table. key is the table's partition column: the first
@@ -60,6 +61,13 @@ func (c *Changes) Upsert(table string, row Row) {
 // Update sets columns of the rows whose key column equals key.
 func (c *Changes) Update(table string, key Col, set Row) {
 	c.ops = append(c.ops, op{kind: opUpdate, table: table, key: key, cols: storable(set)})
+}
+
+// UpdateAll sets columns of every row whose column where equals its value, whatever
+// their keys: an erasure clears a user's rows in tables keyed by interview. It runs
+// after every change recorded before it and before every change recorded after it.
+func (c *Changes) UpdateAll(table string, where Col, set Row) {
+	c.ops = append(c.ops, op{kind: opUpdateAll, table: table, key: where, cols: storable(set)})
 }
 
 // Delete removes the rows whose key column equals key.

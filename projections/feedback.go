@@ -14,5 +14,9 @@ func Feedback() Projection {
 				{"from_role", string(e.FromRole)}, {"rating", e.Rating}, {"skills", storableScores(e.Skills)},
 				{"comment", e.Comment}, {"submitted_at", e.SubmittedAt}})
 		}),
+		// The comments the user wrote; those about them are their authors' data.
+		on(func(_ eventstore.Envelope, e domain.PersonalDataErased, c *Changes) {
+			c.UpdateAll(t, Col{"from_user_id", e.UserID}, Row{{"comment", ""}})
+		}),
 	)
 }

@@ -34,5 +34,9 @@ func Interviews() Projection {
 			c.Update(t, Col{"interview_id", e.InterviewID}, Row{{"status", string(domain.StatusNoShow)},
 				{"absent_user_id", e.AbsentUserID}, {"updated_at", e.ReportedAt}})
 		}),
+		// The reasons the user gave when cancelling, as a rebuild reads them: empty.
+		on(func(_ eventstore.Envelope, e domain.PersonalDataErased, c *Changes) {
+			c.UpdateAll(t, Col{"cancelled_by", e.UserID}, Row{{"cancel_reason", ""}})
+		}),
 	)
 }

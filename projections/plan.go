@@ -81,6 +81,7 @@ func (s *schema) plan(ops []op, table func(string) string) ([]statement, error) 
 	var waves []map[string]*group
 	var order [][]string // shapes of each wave in first-seen order: the plan is deterministic
 	last := make(map[rowKey]placed, len(ops))
+	floor := 0 // the first wave after the last UpdateAll: nothing recorded later runs before it
 	for _, o := range ops {
 		sh := shape(o)
 		k := rowKey{o.table, o.key.Value}
@@ -90,6 +91,11 @@ func (s *schema) plan(ops []op, table func(string) string) ([]statement, error) 
 			if o.kind == opInsert && p.shape == sh {
 				w = p.wave
 			}
+		}
+		w = max(w, floor)
+		if o.kind == opUpdateAll {
+			w = len(waves)
+			floor = w + 1
 		}
 		for len(waves) <= w {
 			waves = append(waves, map[string]*group{})
@@ -174,7 +180,7 @@ func (s *schema) statement(g *group, table func(string) string) (statement, erro
 			}
 			sql += " ON CONFLICT (" + quoted[0] + ") DO UPDATE SET " + strings.Join(sets, ", ")
 		}
-	case opUpdate:
+	case opUpdate, opUpdateAll:
 		sets := make([]string, 0, len(quoted)-1)
 		for _, q := range quoted[1:] {
 			sets = append(sets, q+" = v."+q)

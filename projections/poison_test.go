@@ -98,6 +98,9 @@ func TestPoisonedTextStallsNoProjection(t *testing.T) {
 	id, at := uuid.New(), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var changes []domain.Change
 	for _, et := range domain.EventTypes() {
+		if et.Name == (domain.PersonalDataErased{}).EventType() {
+			continue // it holds no text, and would clear the text the test looks for
+		}
 		ev := et.New()
 		poisoned(t, reflect.ValueOf(ev).Elem(), id, at)
 		changes = append(changes, domain.Change{Stream: "poison-" + et.Name, Events: []domain.Event{ev}})

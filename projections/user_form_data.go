@@ -14,5 +14,9 @@ func UserFormData() Projection {
 				{"experience", string(e.Experience)}, {"language", string(e.Language)}, {"email", nullString(string(e.Email))},
 				{"phone", nullString(string(e.Phone))}, {"tools", storableList(e.Tools)}, {"submitted_at", e.SubmittedAt}})
 		}),
+		// What a rebuild makes of the erased fields, so live and rebuilt rows agree.
+		on(func(_ eventstore.Envelope, e domain.PersonalDataErased, c *Changes) {
+			c.Update(t, Col{"user_id", e.UserID}, Row{{"email", nil}, {"phone", nil}, {"tools", storableList(nil)}})
+		}),
 	)
 }

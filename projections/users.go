@@ -29,5 +29,10 @@ func Users() Projection {
 		on(func(_ eventstore.Envelope, e domain.PreferredRoleSwitched, c *Changes) {
 			c.Update(t, Col{"user_id", e.UserID}, Row{{"preferred_role", string(e.To)}, {"updated_at", e.SwitchedAt}})
 		}),
+		on(func(_ eventstore.Envelope, e domain.PersonalDataErased, c *Changes) {
+			// Partners still see the interviews they had, with a deleted user in them.
+			c.Update(t, Col{"user_id", e.UserID}, Row{{"username", ""}, {"first_name", domain.ErasedName},
+				{"last_name", ""}, {"photo_url", ""}, {"updated_at", e.ErasedAt}})
+		}),
 	)
 }

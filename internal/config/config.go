@@ -2,6 +2,8 @@
 package config
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/eventstore"
 )
 
 // Environments the engine knows.
@@ -46,9 +49,13 @@ type Config struct {
 	// until they expire, so a rotation logs nobody out.
 	JWTSecretPrevious string
 	JWTTTL            time.Duration
-	TelegramToken     string
-	BotUsername       string
-	TelegramAPIURL    string
+	// DataKey is the master key that wraps every user's data key (DataKeys decodes it);
+	// DataKeyPrevious is the one it replaced, still read until rotate-data-key re-wraps.
+	DataKey         string
+	DataKeyPrevious string
+	TelegramToken   string
+	BotUsername     string
+	TelegramAPIURL  string
 	// FrontendURL is FRONTEND_URL as configured: read it through FrontendURLs.
 	FrontendURL     string
 	BackendURL      string
@@ -122,8 +129,11 @@ func (c Config) Validate() error {
 		if len(c.JWTSecret) < MinSecretLength {
 			errs = append(errs, fmt.Errorf("JWT_SECRET of at least %d bytes is required in production", MinSecretLength))
 		}
+		if c.DataKey == "" {
+			errs = append(errs, errors.New("DATA_KEY is required in production"))
+		}
 	case Development:
-		// Without JWT_SECRET, serve keeps one per checkout: DevelopmentSecret.
+		// Without JWT_SECRET or DATA_KEY, the binary keeps one per checkout: DevelopmentSecret.
 	default:
 		errs = append(errs, fmt.Errorf("APP_ENV must be %s or %s, got %q", Development, Production, c.AppEnv))
 	}
@@ -142,6 +152,11 @@ func (c Config) Validate() error {
 	}
 	if c.JWTSecretPrevious != "" && len(c.JWTSecretPrevious) < MinSecretLength {
 		errs = append(errs, fmt.Errorf("JWT_SECRET_PREVIOUS, when set, must be at least %d bytes", MinSecretLength))
+	}
+	for key, raw := range map[string]string{"DATA_KEY": c.DataKey, "DATA_KEY_PREVIOUS": c.DataKeyPrevious} {
+		if _, err := decodeDataKey(raw); raw != "" && err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", key, err))
+		}
 	}
 	if c.TelegramAuthMaxAge <= 0 || c.TelegramAuthMaxAge > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("TELEGRAM_AUTH_MAX_AGE must be positive and at most 24h, got %s", c.TelegramAuthMaxAge))
@@ -178,6 +193,38 @@ func (c Config) FrontendURLs() []string {
 	return out
 }
 
+// DataKeys decodes DATA_KEY and DATA_KEY_PREVIOUS (when set): the current master key
+// first.
+func (c Config) DataKeys() ([][]byte, error) {
+	var keys [][]byte
+	for _, raw := range []string{c.DataKey, c.DataKeyPrevious} {
+		if raw == "" {
+			continue
+		}
+		key, err := decodeDataKey(raw)
+		if err != nil {
+			return nil, err
+		}
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 || c.DataKey == "" {
+		return nil, errors.New("DATA_KEY is not set")
+	}
+	return keys, nil
+}
+
+// decodeDataKey reads a master key of 32 bytes written as 64 hex digits or in base64.
+func decodeDataKey(raw string) ([]byte, error) {
+	key, err := hex.DecodeString(raw)
+	if err != nil || len(key) != eventstore.MasterKeySize {
+		key, err = base64.StdEncoding.DecodeString(raw)
+	}
+	if err != nil || len(key) != eventstore.MasterKeySize {
+		return nil, fmt.Errorf("must be %d bytes as %d hex digits or in base64", eventstore.MasterKeySize, 2*eventstore.MasterKeySize)
+	}
+	return key, nil
+}
+
 // IsProduction reports whether the engine runs in production.
 func (c Config) IsProduction() bool { return c.AppEnv == Production }
 
@@ -192,6 +239,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("jwt_secret", mask(c.JWTSecret)),
 		slog.String("jwt_secret_previous", mask(c.JWTSecretPrevious)),
 		slog.Duration("jwt_ttl", c.JWTTTL),
+		slog.String("data_key", mask(c.DataKey)),
+		slog.String("data_key_previous", mask(c.DataKeyPrevious)),
 		slog.String("telegram_token", mask(c.TelegramToken)),
 		slog.String("bot_username", c.BotUsername),
 		slog.String("telegram_api_url", c.TelegramAPIURL),

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"log/slog"
 	"os"
@@ -118,6 +119,37 @@ func TestDefaultsAreTheSameWhereverAConfigComesFrom(t *testing.T) {
 	prod.SetDefaults()
 	if prod.JWTSecret != "" || prod.Validate() == nil {
 		t.Errorf("production got a secret it was not given (%q) or started without one", prod.JWTSecret)
+	}
+}
+
+// DATA_KEY is required in production and, when set, must be 32 bytes in hex or base64;
+// DataKeys hands the current master key first.
+func TestDataKeys(t *testing.T) {
+	t.Parallel()
+	const hexKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	b64Key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	if _, err := load(t, map[string]string{"APP_ENV": "production", "JWT_SECRET": strings.Repeat("s", 32)}); err == nil ||
+		!strings.Contains(err.Error(), "DATA_KEY") {
+		t.Errorf("production without DATA_KEY: %v", err)
+	}
+	for _, bad := range []string{"short", hexKey[:62], base64.StdEncoding.EncodeToString(make([]byte, 31))} {
+		if _, err := load(t, map[string]string{"DATA_KEY": bad}); err == nil {
+			t.Errorf("DATA_KEY %q accepted", bad)
+		}
+		if _, err := load(t, map[string]string{"DATA_KEY": hexKey, "DATA_KEY_PREVIOUS": bad}); err == nil {
+			t.Errorf("DATA_KEY_PREVIOUS %q accepted", bad)
+		}
+	}
+	cfg, err := load(t, map[string]string{"DATA_KEY": b64Key, "DATA_KEY_PREVIOUS": hexKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := cfg.DataKeys()
+	if err != nil || len(keys) != 2 || !bytes.Equal(keys[0], bytes.Repeat([]byte{7}, 32)) || keys[1][1] != 0x11 {
+		t.Fatalf("keys %x, %v", keys, err)
+	}
+	if strings.Contains(fmt.Sprint(cfg.LogValue()), hexKey) {
+		t.Error("the log shows DATA_KEY_PREVIOUS")
 	}
 }
 

@@ -28,6 +28,8 @@ func (c *Config) variables() []variable {
 		{"JWT_SECRET", text(&c.JWTSecret)},
 		{"JWT_SECRET_PREVIOUS", text(&c.JWTSecretPrevious)},
 		{"JWT_TTL", minutesOrDuration(&c.JWTTTL)},
+		{"DATA_KEY", text(&c.DataKey)},
+		{"DATA_KEY_PREVIOUS", text(&c.DataKeyPrevious)},
 		{"TELEGRAM_TOKEN", text(&c.TelegramToken)},
 		{"BOT_USERNAME", text(&c.BotUsername)},
 		{"TELEGRAM_API_URL", text(&c.TelegramAPIURL)},

@@ -19,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/eventlog"
 )
 
 // Config of a generated history.
@@ -34,6 +35,8 @@ type Config struct {
 	FlushEvery int
 	// Progress, when set, is called after every simulated hour.
 	Progress func(Stats)
+	// Log is the log to append to, with its master key; default a store over the pool.
+	Log *eventlog.Store
 }
 
 func (c *Config) setDefaults() {
@@ -95,7 +98,7 @@ func checkSeed(ctx context.Context, s *memStore, seed uint64) error {
 // writer of while it runs.
 func Generate(ctx context.Context, pool *pgxpool.Pool, cfg Config) (Stats, error) {
 	cfg.setDefaults()
-	store, err := newMemStore(pool, cfg.FlushEvery)
+	store, err := newMemStore(pool, cfg.Log, cfg.FlushEvery)
 	if err != nil {
 		return Stats{}, err
 	}

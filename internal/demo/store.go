@@ -26,10 +26,12 @@ type memStore struct {
 	broken     error // the failure that ended the history
 }
 
-func newMemStore(pool *pgxpool.Pool, flushEvery int) (*memStore, error) {
-	log, err := eventlog.New(pool)
-	if err != nil {
-		return nil, err
+func newMemStore(pool *pgxpool.Pool, log *eventlog.Store, flushEvery int) (*memStore, error) {
+	if log == nil {
+		var err error
+		if log, err = eventlog.New(pool); err != nil {
+			return nil, err
+		}
 	}
 	return &memStore{pool: pool, log: log, streams: map[string][]domain.Event{}, flushEvery: flushEvery}, nil
 }

@@ -4,11 +4,14 @@ package eventlog
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -16,7 +19,8 @@ import (
 	"github.com/supermock/engine/eventstore"
 )
 
-// Codec returns an event store codec that knows every domain event.
+// Codec returns an event store codec that knows every domain event and their personal
+// fields.
 func Codec() (*eventstore.Codec, error) {
 	codec := eventstore.NewCodec()
 	for _, t := range domain.EventTypes() {
@@ -24,8 +28,30 @@ func Codec() (*eventstore.Codec, error) {
 			return nil, err
 		}
 	}
+	codec.DeclarePersonal(personal)
 	return codec, nil
 }
+
+// personal names the personal fields of a domain event for the codec.
+func personal(event any) (string, []string) {
+	e, ok := event.(domain.Event)
+	if !ok {
+		return "", nil
+	}
+	subject, fields := domain.PersonalFields(e)
+	if len(fields) == 0 {
+		return "", nil
+	}
+	return subject.String(), fields
+}
+
+// processMasterKey is the master key of stores given none (tests, tools): data keys
+// wrapped under it are readable for the life of the process only.
+var processMasterKey = sync.OnceValue(func() []byte {
+	key := make([]byte, eventstore.MasterKeySize)
+	_, _ = rand.Read(key)
+	return key
+})
 
 // Store is the domain's Store on the log.
 type Store struct {
@@ -39,11 +65,18 @@ var _ domain.Store = (*Store)(nil)
 // Option tunes New.
 type Option func(*options)
 
-type options struct{ logger *slog.Logger }
+type options struct {
+	logger     *slog.Logger
+	masterKeys [][]byte
+}
 
 // WithLogger sends the log's own messages (watermill's) to logger; without it they
 // are dropped.
 func WithLogger(logger *slog.Logger) Option { return func(o *options) { o.logger = logger } }
+
+// WithMasterKeys wraps the users' data keys under the first key, reading those wrapped
+// under the others too (a rotation). Without it the store uses a key of the process.
+func WithMasterKeys(keys ...[]byte) Option { return func(o *options) { o.masterKeys = keys } }
 
 // New returns the domain store over the log in pool.
 func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
@@ -59,8 +92,25 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	if o.logger != nil {
 		logger = eventstore.WatermillLogger(o.logger)
 	}
-	return &Store{pool: pool, log: eventstore.New(pool, codec, logger), history: newHistory()}, nil
+	if len(o.masterKeys) == 0 {
+		o.masterKeys = [][]byte{processMasterKey()}
+	}
+	keys, err := eventstore.NewKeyring(pool, o.masterKeys[0], o.masterKeys[1:]...)
+	if err != nil {
+		return nil, err
+	}
+	log := eventstore.New(pool, codec, logger)
+	log.EncryptWith(keys)
+	return &Store{pool: pool, log: log, history: newHistory()}, nil
 }
+
+// EraseKey deletes the user's data key: their personal fields read as erased from then
+// on, here at once and in other processes once their cache of keys forgets it.
+func (s *Store) EraseKey(ctx context.Context, userID uuid.UUID) error {
+	return s.log.Keys().Erase(ctx, userID.String())
+}
+
+var _ domain.DataKeys = (*Store)(nil)
 
 // Pool is the database the log lives in.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

@@ -166,6 +166,9 @@ func (n *Notifier) prepare(ctx context.Context, tx pgx.Tx, j *job, dueAt time.Ti
 	if err != nil {
 		return false, err
 	}
+	if u.Erased() {
+		return false, n.drop(ctx, tx, j, "the user's personal data was erased")
+	}
 	if j.msg, err = render(j.kind, iv, u, n.cfg.AppURL); err != nil {
 		return false, err
 	}
