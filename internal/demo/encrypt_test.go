@@ -82,6 +82,9 @@ func envelopes(t *testing.T, pool *pgxpool.Pool) string {
 func rebuiltTables(t *testing.T, pool *pgxpool.Pool, store *eventlog.Store) string {
 	t.Helper()
 	ctx := context.Background()
+	// A rebuild reads up to what readers may see: other tests' open transactions on the
+	// server would hide the end of the log from it.
+	testdb.WaitVisible(t, store.Log())
 	if err := projections.Rebuild(ctx, pool, store.Log(), projections.All(), projections.RebuildConfig{}); err != nil {
 		t.Fatal(err)
 	}
