@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/supermock/engine/domain"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 // Each kind of answer Telegram gives is counted in its class, and each settled
@@ -49,6 +50,16 @@ func TestTelegramAnswersAndOutcomesAreCounted(t *testing.T) {
 
 	want := map[string]float64{"class ok": 2, "class 429": 1, "class 5xx": 1, "class 403": 1, "class lost": 1,
 		"status sent": 2, "status failed": 1, "status unknown": 1}
+	// A message is counted once its row's commit has returned, just after the row reads
+	// settled.
+	testdb.Eventually(t, 30*time.Second, func() bool {
+		for _, s := range statuses {
+			if testutil.ToFloat64(settled.WithLabelValues(s))-before["status "+s] < want["status "+s] {
+				return false
+			}
+		}
+		return true
+	})
 	for _, c := range classes {
 		if got := testutil.ToFloat64(answers.WithLabelValues(c)) - before["class "+c]; got < want["class "+c] {
 			t.Errorf("Telegram answers of class %s counted %v times, want at least %v", c, got, want["class "+c])
