@@ -29,8 +29,8 @@ type User struct {
 	professions   []Profession
 	form          FormData
 	hasForm       bool
-	entries       map[uuid.UUID]UserEntry
-	entryOrder    []uuid.UUID
+	entries       []UserEntry // in join order
+	entryAt       map[uuid.UUID]int
 	interviews    map[uuid.UUID]Slot
 	noShows       int
 	registeredAt  time.Time
@@ -87,8 +87,8 @@ func (u *User) Advance(events []Event, version int64) Snapshot {
 	c.recorded = nil
 	c.professions = slices.Clone(u.professions)
 	c.form.Tools = slices.Clone(u.form.Tools)
-	c.entryOrder = slices.Clone(u.entryOrder)
-	c.entries = maps.Clone(u.entries)
+	c.entries = slices.Clone(u.entries)
+	c.entryAt = maps.Clone(u.entryAt)
 	c.interviews = maps.Clone(u.interviews)
 	for _, e := range events {
 		c.apply(value(e))
@@ -98,7 +98,7 @@ func (u *User) Advance(events []Event, version int64) Snapshot {
 }
 
 func newUser() *User {
-	return &User{entries: make(map[uuid.UUID]UserEntry), interviews: make(map[uuid.UUID]Slot)}
+	return &User{entryAt: make(map[uuid.UUID]int), interviews: make(map[uuid.UUID]Slot)}
 }
 
 func (u *User) ID() uuid.UUID                { return u.id }
@@ -128,20 +128,16 @@ func (u *User) Form() (FormData, bool) {
 
 // Entry is one of the user's queue entries.
 func (u *User) Entry(id uuid.UUID) (UserEntry, bool) {
-	e, ok := u.entries[id]
+	i, ok := u.entryAt[id]
 	if !ok {
 		return UserEntry{}, false
 	}
-	return e, true
+	return u.entries[i], true
 }
 
 // Entries are all the user's queue entries in join order.
 func (u *User) Entries() []UserEntry {
-	out := make([]UserEntry, 0, len(u.entryOrder))
-	for _, id := range u.entryOrder {
-		out = append(out, u.entries[id])
-	}
-	return out
+	return append(make([]UserEntry, 0, len(u.entries)), u.entries...)
 }
 
 // ScheduledInterviews are the interviews holding the user's time, earliest first.
@@ -177,10 +173,10 @@ func (u *User) apply(e Event) {
 		u.form = FormData{Profession: e.Profession, Country: e.Country, Experience: e.Experience,
 			Language: e.Language, Email: e.Email, Phone: e.Phone, Tools: append([]string(nil), e.Tools...)}
 	case QueueJoined:
-		u.entries[e.EntryID] = UserEntry{Status: EntryWaiting, QueueEntry: QueueEntry{
+		u.entryAt[e.EntryID] = len(u.entries)
+		u.entries = append(u.entries, UserEntry{Status: EntryWaiting, QueueEntry: QueueEntry{
 			ID: e.EntryID, UserID: e.UserID, Role: e.Role, Profession: e.Profession, Language: e.Language,
-			Window: Window{Start: e.WindowStart, End: e.WindowEnd}}}
-		u.entryOrder = append(u.entryOrder, e.EntryID)
+			Window: Window{Start: e.WindowStart, End: e.WindowEnd}}})
 	case QueueLeft:
 		u.setStatus(e.EntryID, EntryCancelled, uuid.Nil)
 	case QueueEntryExpired:
@@ -221,9 +217,8 @@ func (u *User) side(candidate, interviewer, candidateEntry, interviewerEntry uui
 }
 
 func (u *User) setStatus(entryID uuid.UUID, s EntryStatus, interviewID uuid.UUID) {
-	if e, ok := u.entries[entryID]; ok {
-		e.Status, e.InterviewID = s, interviewID
-		u.entries[entryID] = e
+	if i, ok := u.entryAt[entryID]; ok {
+		u.entries[i].Status, u.entries[i].InterviewID = s, interviewID
 	}
 }
 
