@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"context"
 	"maps"
 	"time"
 
@@ -69,15 +70,41 @@ type sentNotification struct {
 
 // LoadInterview replays an interview stream; version is the stream's version as loaded.
 func LoadInterview(history []Event, version int64) (*Interview, error) {
-	iv := newInterview()
-	for _, e := range history {
-		iv.apply(value(e))
+	return newInterview().Advance(history, version).(*Interview).found()
+}
+
+// FoldInterview loads an interview from store, through its snapshots if it keeps them.
+func FoldInterview(ctx context.Context, store Store, id uuid.UUID) (*Interview, error) {
+	iv, err := fold(ctx, store, InterviewStream(id), newInterview())
+	if err != nil {
+		return nil, err
 	}
+	return iv.found()
+}
+
+func (iv *Interview) found() (*Interview, error) {
 	if iv.id == uuid.Nil {
 		return nil, ErrInterviewNotFound
 	}
-	iv.version = version
 	return iv, nil
+}
+
+// Advance folds events into a copy of the interview that shares nothing it could
+// change (a feedback's skills are replaced whole, never edited).
+func (iv *Interview) Advance(events []Event, version int64) Snapshot {
+	c := *iv
+	c.recorded = nil
+	c.feedback = maps.Clone(iv.feedback)
+	c.sent = make(map[uuid.UUID]*sentNotification, len(iv.sent)+len(events))
+	for id, n := range iv.sent {
+		sent := *n
+		c.sent[id] = &sent
+	}
+	for _, e := range events {
+		c.apply(value(e))
+	}
+	c.version = version
+	return &c
 }
 
 func newInterview() *Interview {

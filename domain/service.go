@@ -13,6 +13,11 @@ import (
 type Store interface {
 	// Load returns all events of a stream in order and its version (0 if none).
 	Load(ctx context.Context, stream string) ([]Event, int64, error)
+	// Fold returns the aggregate of stream at the stream's version, folded from empty
+	// by its events; a store may start from a snapshot it keeps and fold only the
+	// events after it. Its appends are still checked against the stream's version in
+	// the log, so a snapshot never decides a command.
+	Fold(ctx context.Context, stream string, empty Snapshot) (Snapshot, error)
 	// Append writes all changes or none and returns the cursor of the last event. A
 	// stream not at its expected version fails with an error wrapping ErrConcurrency.
 	Append(ctx context.Context, meta Meta, changes ...Change) (position string, err error)
@@ -162,19 +167,11 @@ func (s *Service) commit(ctx context.Context, meta Meta, now time.Time, aggs ...
 }
 
 func (s *Service) LoadUser(ctx context.Context, id uuid.UUID) (*User, error) {
-	events, version, err := s.store.Load(ctx, UserStream(id))
-	if err != nil {
-		return nil, fmt.Errorf("load user %s: %w", id, err)
-	}
-	return LoadUser(events, version)
+	return FoldUser(ctx, s.store, id)
 }
 
 func (s *Service) LoadInterview(ctx context.Context, id uuid.UUID) (*Interview, error) {
-	events, version, err := s.store.Load(ctx, InterviewStream(id))
-	if err != nil {
-		return nil, fmt.Errorf("load interview %s: %w", id, err)
-	}
-	return LoadInterview(events, version)
+	return FoldInterview(ctx, s.store, id)
 }
 
 // participants loads both users of an interview.

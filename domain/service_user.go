@@ -117,7 +117,7 @@ func (s *Service) JoinQueue(ctx context.Context, meta Meta, userID uuid.UUID, in
 func (s *Service) ReplaceQueueEntries(ctx context.Context, meta Meta, userID uuid.UUID, in QueueInput) (uuid.UUID, string, error) {
 	entryID := s.newID()
 	pos, err := s.onUser(ctx, meta, userID, func(u *User, now time.Time) error {
-		if _, ok := u.entries[entryID]; ok {
+		if _, ok := u.Entry(entryID); ok {
 			return nil
 		}
 		if err := u.leaveWaiting(now); err != nil {

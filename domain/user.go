@@ -1,7 +1,10 @@
 package domain
 
 import (
+	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -26,8 +29,8 @@ type User struct {
 	professions   []Profession
 	form          FormData
 	hasForm       bool
-	entries       map[uuid.UUID]*UserEntry
-	entryOrder    []uuid.UUID
+	entries       []UserEntry // in join order
+	entryAt       map[uuid.UUID]int
 	interviews    map[uuid.UUID]Slot
 	noShows       int
 	registeredAt  time.Time
@@ -59,19 +62,43 @@ type ScheduledInterview struct {
 
 // LoadUser replays a user stream; version is the stream's version as loaded.
 func LoadUser(history []Event, version int64) (*User, error) {
-	u := newUser()
-	for _, e := range history {
-		u.apply(value(e))
+	return newUser().Advance(history, version).(*User).found()
+}
+
+// FoldUser loads a user from store, through its snapshots if it keeps them.
+func FoldUser(ctx context.Context, store Store, id uuid.UUID) (*User, error) {
+	u, err := fold(ctx, store, UserStream(id), newUser())
+	if err != nil {
+		return nil, err
 	}
+	return u.found()
+}
+
+func (u *User) found() (*User, error) {
 	if u.id == uuid.Nil {
 		return nil, ErrUserNotFound
 	}
-	u.version = version
 	return u, nil
 }
 
+// Advance folds events into a copy of the user that shares nothing it could change.
+func (u *User) Advance(events []Event, version int64) Snapshot {
+	c := *u
+	c.recorded = nil
+	c.professions = slices.Clone(u.professions)
+	c.form.Tools = slices.Clone(u.form.Tools)
+	c.entries = slices.Clone(u.entries)
+	c.entryAt = maps.Clone(u.entryAt)
+	c.interviews = maps.Clone(u.interviews)
+	for _, e := range events {
+		c.apply(value(e))
+	}
+	c.version = version
+	return &c
+}
+
 func newUser() *User {
-	return &User{entries: make(map[uuid.UUID]*UserEntry), interviews: make(map[uuid.UUID]Slot)}
+	return &User{entryAt: make(map[uuid.UUID]int), interviews: make(map[uuid.UUID]Slot)}
 }
 
 func (u *User) ID() uuid.UUID                { return u.id }
@@ -101,20 +128,16 @@ func (u *User) Form() (FormData, bool) {
 
 // Entry is one of the user's queue entries.
 func (u *User) Entry(id uuid.UUID) (UserEntry, bool) {
-	e, ok := u.entries[id]
+	i, ok := u.entryAt[id]
 	if !ok {
 		return UserEntry{}, false
 	}
-	return *e, true
+	return u.entries[i], true
 }
 
 // Entries are all the user's queue entries in join order.
 func (u *User) Entries() []UserEntry {
-	out := make([]UserEntry, 0, len(u.entryOrder))
-	for _, id := range u.entryOrder {
-		out = append(out, *u.entries[id])
-	}
-	return out
+	return append(make([]UserEntry, 0, len(u.entries)), u.entries...)
 }
 
 // ScheduledInterviews are the interviews holding the user's time, earliest first.
@@ -150,10 +173,10 @@ func (u *User) apply(e Event) {
 		u.form = FormData{Profession: e.Profession, Country: e.Country, Experience: e.Experience,
 			Language: e.Language, Email: e.Email, Phone: e.Phone, Tools: append([]string(nil), e.Tools...)}
 	case QueueJoined:
-		u.entries[e.EntryID] = &UserEntry{Status: EntryWaiting, QueueEntry: QueueEntry{
+		u.entryAt[e.EntryID] = len(u.entries)
+		u.entries = append(u.entries, UserEntry{Status: EntryWaiting, QueueEntry: QueueEntry{
 			ID: e.EntryID, UserID: e.UserID, Role: e.Role, Profession: e.Profession, Language: e.Language,
-			Window: Window{Start: e.WindowStart, End: e.WindowEnd}}}
-		u.entryOrder = append(u.entryOrder, e.EntryID)
+			Window: Window{Start: e.WindowStart, End: e.WindowEnd}}})
 	case QueueLeft:
 		u.setStatus(e.EntryID, EntryCancelled, uuid.Nil)
 	case QueueEntryExpired:
@@ -194,8 +217,8 @@ func (u *User) side(candidate, interviewer, candidateEntry, interviewerEntry uui
 }
 
 func (u *User) setStatus(entryID uuid.UUID, s EntryStatus, interviewID uuid.UUID) {
-	if e, ok := u.entries[entryID]; ok {
-		e.Status, e.InterviewID = s, interviewID
+	if i, ok := u.entryAt[entryID]; ok {
+		u.entries[i].Status, u.entries[i].InterviewID = s, interviewID
 	}
 }
 

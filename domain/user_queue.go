@@ -37,7 +37,7 @@ func (u *User) JoinQueue(entryID uuid.UUID, in QueueInput, now time.Time, durati
 	if err := c.err(); err != nil {
 		return err
 	}
-	if _, ok := u.entries[entryID]; ok {
+	if _, ok := u.Entry(entryID); ok {
 		return nil
 	}
 	if err := u.checkFree(w, uuid.Nil, uuid.Nil, now, duration); err != nil {
@@ -81,7 +81,7 @@ func (u *User) checkFree(w Window, skipEntry, skipInterview uuid.UUID, now time.
 // LeaveQueue withdraws a waiting entry. An entry already out of the queue (left or
 // expired) records nothing; a matched one is left by cancelling its interview.
 func (u *User) LeaveQueue(entryID uuid.UUID, now time.Time) error {
-	e, ok := u.entries[entryID]
+	e, ok := u.Entry(entryID)
 	if !ok {
 		return ErrQueueEntryNotFound
 	}
@@ -112,7 +112,7 @@ func (u *User) leaveWaiting(now time.Time) error {
 // (rule 6). It is driven by time only: an entry that still fits is refused however
 // old it is. An entry no longer waiting records nothing, since a match may win the race.
 func (u *User) ExpireEntry(entryID uuid.UUID, now time.Time, duration time.Duration) error {
-	e, ok := u.entries[entryID]
+	e, ok := u.Entry(entryID)
 	if !ok {
 		return ErrQueueEntryNotFound
 	}
@@ -134,8 +134,8 @@ func (u *User) ExpireEntry(entryID uuid.UUID, now time.Time, duration time.Durat
 // window still fits: the expiry scheduler needs those too.
 func (u *User) WaitingEntries() []QueueEntry {
 	var out []QueueEntry
-	for _, id := range u.entryOrder {
-		if e := u.entries[id]; e.Status == EntryWaiting {
+	for _, e := range u.entries {
+		if e.Status == EntryWaiting {
 			out = append(out, e.QueueEntry)
 		}
 	}
@@ -144,7 +144,7 @@ func (u *User) WaitingEntries() []QueueEntry {
 
 // waitingEntry is an entry the matchmaker may still pair.
 func (u *User) waitingEntry(entryID uuid.UUID) (QueueEntry, error) {
-	e, ok := u.entries[entryID]
+	e, ok := u.Entry(entryID)
 	if !ok {
 		return QueueEntry{}, ErrQueueEntryNotFound
 	}

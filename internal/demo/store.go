@@ -41,6 +41,11 @@ func (s *memStore) Load(_ context.Context, stream string) ([]domain.Event, int64
 	return events, int64(len(events)), nil
 }
 
+func (s *memStore) Fold(ctx context.Context, stream string, empty domain.Snapshot) (domain.Snapshot, error) {
+	events, version, err := s.Load(ctx, stream)
+	return empty.Advance(events, version), err
+}
+
 func (s *memStore) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
 	if s.broken != nil {
 		return "", s.broken

@@ -55,9 +55,9 @@ var processMasterKey = sync.OnceValue(func() []byte {
 
 // Store is the domain's Store on the log.
 type Store struct {
-	pool    *pgxpool.Pool
-	log     *eventstore.Store
-	history *history
+	pool  *pgxpool.Pool
+	log   *eventstore.Store
+	folds *folds
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -101,13 +101,15 @@ func New(pool *pgxpool.Pool, opts ...Option) (*Store, error) {
 	}
 	log := eventstore.New(pool, codec, logger)
 	log.EncryptWith(keys)
-	return &Store{pool: pool, log: log, history: newHistory()}, nil
+	return &Store{pool: pool, log: log, folds: newFolds()}, nil
 }
 
 // EraseKey deletes the user's data key: their personal fields read as erased from then
 // on, here at once and in other processes once their cache of keys forgets it.
 func (s *Store) EraseKey(ctx context.Context, userID uuid.UUID) error {
-	return s.log.Keys().Erase(ctx, userID.String())
+	err := s.log.Keys().Erase(ctx, userID.String())
+	s.folds.erase("", nil)
+	return err
 }
 
 var _ domain.DataKeys = (*Store)(nil)
@@ -118,38 +120,60 @@ func (s *Store) Pool() *pgxpool.Pool { return s.pool }
 // Log is the event store underneath.
 func (s *Store) Log() *eventstore.Store { return s.log }
 
-// Load reads a stream and decodes its events; of a stream loaded before, only the
-// events appended since.
+// Load reads a stream and decodes its events.
 func (s *Store) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
-	return s.load(ctx, s.pool, stream, true)
+	events, err := s.read(ctx, s.pool, stream, 0)
+	return events, int64(len(events)), err
 }
 
-// load reads the events of stream after those the history keeps, through q; committed
-// says q sees only committed events, which the history may then keep.
-func (s *Store) load(ctx context.Context, q eventstore.Querier, stream string, committed bool) ([]domain.Event, int64, error) {
-	events := s.history.known(stream)
-	envs, err := s.log.ReadStreamAfter(ctx, q, stream, int64(len(events)))
+// Fold returns the aggregate of stream at its version: of a stream folded before, the
+// kept aggregate with only the events appended since folded in.
+func (s *Store) Fold(ctx context.Context, stream string, empty domain.Snapshot) (domain.Snapshot, error) {
+	return s.fold(ctx, s.pool, stream, empty, true)
+}
+
+// fold reads the events of stream after the aggregate the folds keep, through q;
+// committed says q sees only committed events, whose aggregate the folds may then keep.
+func (s *Store) fold(ctx context.Context, q eventstore.Querier, stream string, empty domain.Snapshot, committed bool) (domain.Snapshot, error) {
+	kept, generation := s.folds.known(stream, empty)
+	events, err := s.read(ctx, q, stream, kept.Version())
 	if err != nil {
-		return nil, 0, err
+		return nil, err
 	}
+	next := kept.Advance(events, kept.Version()+int64(len(events)))
+	if !committed || len(events) == 0 {
+		return next, nil
+	}
+	if erases(events) {
+		s.folds.erase(stream, next)
+	} else {
+		s.folds.keep(stream, next, generation)
+	}
+	return next.Advance(nil, next.Version()), nil // the caller's copy to decide on
+}
+
+// read decodes the events of stream after version through q.
+func (s *Store) read(ctx context.Context, q eventstore.Querier, stream string, version int64) ([]domain.Event, error) {
+	envs, err := s.log.ReadStreamAfter(ctx, q, stream, version)
+	if err != nil {
+		return nil, err
+	}
+	events := make([]domain.Event, 0, len(envs))
 	for _, env := range envs {
-		if env.StreamVersion != int64(len(events))+1 {
-			return nil, 0, fmt.Errorf("event %s of %s has version %d after %d", env.EventID, stream, env.StreamVersion, len(events))
+		if env.StreamVersion != version+int64(len(events))+1 {
+			return nil, fmt.Errorf("event %s of %s has version %d after %d", env.EventID, stream, env.StreamVersion, version+int64(len(events)))
 		}
 		decoded, err := s.log.Decode(env)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		event, ok := decoded.(domain.Event)
 		if !ok {
-			return nil, 0, fmt.Errorf("event %s of %s: %T is not a domain event", env.EventID, stream, decoded)
+			return nil, fmt.Errorf("event %s of %s: %T is not a domain event", env.EventID, stream, decoded)
 		}
 		events = append(events, event)
 	}
-	if committed && len(envs) > 0 {
-		s.history.keep(stream, events)
-	}
-	return events, int64(len(events)), nil
+	return events, nil
 }
 
 // Append writes the changes in a transaction of its own.
@@ -184,6 +208,11 @@ func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, meta domain.Meta, chang
 	if errors.Is(err, eventstore.ErrConcurrency) {
 		return pos, fmt.Errorf("%w: %w", domain.ErrConcurrency, err)
 	}
+	for _, c := range changes {
+		if erases(c.Events) {
+			s.folds.erase("", nil)
+		}
+	}
 	return pos, err
 }
 
@@ -198,7 +227,12 @@ type txStore struct {
 }
 
 func (t txStore) Load(ctx context.Context, stream string) ([]domain.Event, int64, error) {
-	return t.store.load(ctx, t.tx, stream, false)
+	events, err := t.store.read(ctx, t.tx, stream, 0)
+	return events, int64(len(events)), err
+}
+
+func (t txStore) Fold(ctx context.Context, stream string, empty domain.Snapshot) (domain.Snapshot, error) {
+	return t.store.fold(ctx, t.tx, stream, empty, false)
 }
 
 func (t txStore) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {

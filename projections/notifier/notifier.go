@@ -275,20 +275,10 @@ func (n *Notifier) plan(ctx context.Context, tx pgx.Tx, id uuid.UUID) error {
 	return err
 }
 
-// load replays one stream of store into an aggregate.
-func load[A any](ctx context.Context, store domain.Store, stream string, replay func([]domain.Event, int64) (A, error)) (A, error) {
-	events, version, err := store.Load(ctx, stream)
-	if err != nil {
-		var zero A
-		return zero, fmt.Errorf("load %s: %w", stream, err)
-	}
-	return replay(events, version)
-}
-
 func loadInterview(ctx context.Context, store domain.Store, id uuid.UUID) (*domain.Interview, error) {
-	return load(ctx, store, domain.InterviewStream(id), domain.LoadInterview)
+	return domain.FoldInterview(ctx, store, id)
 }
 
 func loadUser(ctx context.Context, store domain.Store, id uuid.UUID) (*domain.User, error) {
-	return load(ctx, store, domain.UserStream(id), domain.LoadUser)
+	return domain.FoldUser(ctx, store, id)
 }
