@@ -29,7 +29,7 @@ func BenchmarkIdle(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pool.Close()
-	engine := startBinary(b, url)
+	engine := startBinary(b, url).pid
 	time.Sleep(3 * time.Second) // start-up: migrations, subscriptions, first polls
 	for b.Loop() {
 		ctx := context.Background()
@@ -68,17 +68,27 @@ func BenchmarkIdle(b *testing.B) {
 	}
 }
 
+// binary is the engine's binary serving for a benchmark.
+type binary struct {
+	pid     int
+	api     string // base URL of the API
+	metrics string // base URL of the metrics port
+}
+
 // startBinary builds the engine and serves with it on databaseURL until the benchmark
-// ends; it returns the process id once the API answers.
-func startBinary(b *testing.B, databaseURL string) int {
+// ends, the variables in env added to or replacing its environment; it returns once
+// the API answers.
+func startBinary(b *testing.B, databaseURL string, env ...string) binary {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "supermock")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	port := freePort(b)
+	port, metricsPort := freePort(b), freePort(b)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORT="+strconv.Itoa(port),
+		"METRICS_PORT="+strconv.Itoa(metricsPort), "LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, env...) // the last of a repeated variable wins
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -86,11 +96,12 @@ func startBinary(b *testing.B, databaseURL string) int {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 	})
-	url := fmt.Sprintf("http://127.0.0.1:%d/api/health", port)
+	e := binary{pid: cmd.Process.Pid, api: fmt.Sprintf("http://127.0.0.1:%d", port),
+		metrics: fmt.Sprintf("http://127.0.0.1:%d", metricsPort)}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := nethttp.Get(url); err == nil {
+		if resp, err := nethttp.Get(e.api + "/api/health"); err == nil {
 			resp.Body.Close()
-			return cmd.Process.Pid
+			return e
 		}
 		if time.Now().After(deadline) {
 			b.Fatal("the engine never answered")
