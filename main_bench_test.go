@@ -33,20 +33,6 @@ func BenchmarkIdle(b *testing.B) {
 	time.Sleep(3 * time.Second) // start-up: migrations, subscriptions, first polls
 	for b.Loop() {
 		ctx := context.Background()
-		backends := func() []int {
-			rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rows.Close()
-			var pids []int
-			for rows.Next() {
-				var pid int
-				_ = rows.Scan(&pid)
-				pids = append(pids, pid)
-			}
-			return pids
-		}
 		xid := func() int64 {
 			var id int64
 			if err := pool.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&id); err != nil {
@@ -54,7 +40,7 @@ func BenchmarkIdle(b *testing.B) {
 			}
 			return id
 		}
-		pids := backends()
+		pids := backends(b, pool)
 		engineBefore, backendsBefore := cpuTicks(engine), cpuTicks(pids...)
 		xidBefore := xid()
 		time.Sleep(idle)
@@ -107,6 +93,23 @@ func startBinary(b *testing.B, databaseURL string, env ...string) binary {
 			b.Fatal("the engine never answered")
 		}
 	}
+}
+
+// backends are the process ids of the server's backends on pool's database, but the
+// one that asks.
+func backends(b *testing.B, pool *pgxpool.Pool) []int {
+	rows, err := pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var pids []int
+	for rows.Next() {
+		var pid int
+		_ = rows.Scan(&pid)
+		pids = append(pids, pid)
+	}
+	return pids
 }
 
 // cpuTicks sums the user and system CPU ticks of the processes, from /proc/<pid>/stat.

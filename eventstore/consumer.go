@@ -134,6 +134,23 @@ func applyInTx(msg *message.Message, env Envelope, apply Handler) error {
 	return apply(ctx, tx, env)
 }
 
+// Deferred is the batch of the subscriber's transaction a message was delivered in: what
+// a handler queues there is sent, with the other events' statements, in one round trip
+// just before the group's offset moves, and commits with it. It says no while the group
+// recovers from deferred writes that failed (each event then writes as it comes), and for
+// a message of no subscriber's.
+func Deferred(ctx context.Context) (*pgx.Batch, bool) {
+	t, _ := wsql.TxFromContext(ctx)
+	w, ok := t.(*wakingTx)
+	if !ok || w.beginner.oneByOne.Load() {
+		return nil, false
+	}
+	if w.deferred == nil {
+		w.deferred = &pgx.Batch{}
+	}
+	return w.deferred, true
+}
+
 // SubscriberTx is the subscriber's transaction a message was delivered in, from the
 // message's context: what a handler writes in it commits with the group's offset.
 func SubscriberTx(ctx context.Context) (pgx.Tx, error) {
