@@ -33,6 +33,9 @@ var ErrPaused = errors.New("consumer paused")
 // batch transaction while the handler still writes in it.
 func (s *Store) Consume(ctx context.Context, cfg SubscriberConfig, handle Handler, onError func(Envelope, error)) error {
 	return s.ConsumeAtomic(ctx, cfg, func(ctx context.Context, tx pgx.Tx, env Envelope) error {
+		if cfg.Wants != nil && !cfg.Wants(env) {
+			return nil
+		}
 		return pgx.BeginFunc(ctx, tx, func(savepoint pgx.Tx) error { return handle(ctx, savepoint, env) })
 	}, onError)
 }

@@ -36,6 +36,9 @@ type SubscriberConfig struct {
 	// A crash may lose the last of them, the offset with their rows, and the events
 	// are applied again; the log, and anything appended, stays as durable as ever.
 	Derived bool
+	// Wants, when set, names the events Consume's handler acts on: the others pass
+	// without the handler and without a savepoint of their own (two round trips each).
+	Wants func(Envelope) bool
 }
 
 func (c *SubscriberConfig) setDefaults() {
