@@ -161,7 +161,7 @@ func serveCommand(ctx context.Context, e *runEnv) error {
 	})
 	g.Go(func() error {
 		logger.Info("serving metrics", "addr", metricsAddr)
-		if err := api.Serve(ctx, metrics.App(), metricsAddr); err != nil {
+		if err := api.Serve(ctx, metrics.App(cfg.Pprof), metricsAddr); err != nil {
 			return fmt.Errorf("serve metrics: %w", err)
 		}
 		return nil

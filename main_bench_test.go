@@ -29,24 +29,10 @@ func BenchmarkIdle(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer pool.Close()
-	engine := startBinary(b, url)
+	engine := startBinary(b, url).pid
 	time.Sleep(3 * time.Second) // start-up: migrations, subscriptions, first polls
 	for b.Loop() {
 		ctx := context.Background()
-		backends := func() []int {
-			rows, err := pool.Query(ctx, `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer rows.Close()
-			var pids []int
-			for rows.Next() {
-				var pid int
-				_ = rows.Scan(&pid)
-				pids = append(pids, pid)
-			}
-			return pids
-		}
 		xid := func() int64 {
 			var id int64
 			if err := pool.QueryRow(ctx, `SELECT pg_current_xact_id()::text::bigint`).Scan(&id); err != nil {
@@ -54,7 +40,7 @@ func BenchmarkIdle(b *testing.B) {
 			}
 			return id
 		}
-		pids := backends()
+		pids := backends(b, pool)
 		engineBefore, backendsBefore := cpuTicks(engine), cpuTicks(pids...)
 		xidBefore := xid()
 		time.Sleep(idle)
@@ -68,17 +54,27 @@ func BenchmarkIdle(b *testing.B) {
 	}
 }
 
+// binary is the engine's binary serving for a benchmark.
+type binary struct {
+	pid     int
+	api     string // base URL of the API
+	metrics string // base URL of the metrics port
+}
+
 // startBinary builds the engine and serves with it on databaseURL until the benchmark
-// ends; it returns the process id once the API answers.
-func startBinary(b *testing.B, databaseURL string) int {
+// ends, the variables in env added to or replacing its environment; it returns once
+// the API answers.
+func startBinary(b *testing.B, databaseURL string, env ...string) binary {
 	b.Helper()
 	bin := filepath.Join(b.TempDir(), "supermock")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("build: %v\n%s", err, out)
 	}
-	port := freePort(b)
+	port, metricsPort := freePort(b), freePort(b)
 	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORT="+strconv.Itoa(port), "LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "PORT="+strconv.Itoa(port),
+		"METRICS_PORT="+strconv.Itoa(metricsPort), "LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, env...) // the last of a repeated variable wins
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
@@ -86,16 +82,34 @@ func startBinary(b *testing.B, databaseURL string) int {
 		_ = cmd.Process.Signal(os.Interrupt)
 		_ = cmd.Wait()
 	})
-	url := fmt.Sprintf("http://127.0.0.1:%d/api/health", port)
+	e := binary{pid: cmd.Process.Pid, api: fmt.Sprintf("http://127.0.0.1:%d", port),
+		metrics: fmt.Sprintf("http://127.0.0.1:%d", metricsPort)}
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
-		if resp, err := nethttp.Get(url); err == nil {
+		if resp, err := nethttp.Get(e.api + "/api/health"); err == nil {
 			resp.Body.Close()
-			return cmd.Process.Pid
+			return e
 		}
 		if time.Now().After(deadline) {
 			b.Fatal("the engine never answered")
 		}
 	}
+}
+
+// backends are the process ids of the server's backends on pool's database, but the
+// one that asks.
+func backends(b *testing.B, pool *pgxpool.Pool) []int {
+	rows, err := pool.Query(context.Background(), `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rows.Close()
+	var pids []int
+	for rows.Next() {
+		var pid int
+		_ = rows.Scan(&pid)
+		pids = append(pids, pid)
+	}
+	return pids
 }
 
 // cpuTicks sums the user and system CPU ticks of the processes, from /proc/<pid>/stat.

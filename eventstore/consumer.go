@@ -33,6 +33,9 @@ var ErrPaused = errors.New("consumer paused")
 // batch transaction while the handler still writes in it.
 func (s *Store) Consume(ctx context.Context, cfg SubscriberConfig, handle Handler, onError func(Envelope, error)) error {
 	return s.ConsumeAtomic(ctx, cfg, func(ctx context.Context, tx pgx.Tx, env Envelope) error {
+		if cfg.Wants != nil && !cfg.Wants(env) {
+			return nil
+		}
 		return pgx.BeginFunc(ctx, tx, func(savepoint pgx.Tx) error { return handle(ctx, savepoint, env) })
 	}, onError)
 }
@@ -137,6 +140,23 @@ func (s *Store) applyInTx(msg *message.Message, env Envelope, apply Handler) err
 		return err
 	}
 	return apply(ctx, tx, env)
+}
+
+// Deferred is the batch of the subscriber's transaction a message was delivered in: what
+// a handler queues there is sent, with the other events' statements, in one round trip
+// just before the group's offset moves, and commits with it. It says no while the group
+// recovers from deferred writes that failed (each event then writes as it comes), and for
+// a message of no subscriber's.
+func Deferred(ctx context.Context) (*pgx.Batch, bool) {
+	t, _ := wsql.TxFromContext(ctx)
+	w, ok := t.(*wakingTx)
+	if !ok || w.beginner.oneByOne.Load() {
+		return nil, false
+	}
+	if w.deferred == nil {
+		w.deferred = &pgx.Batch{}
+	}
+	return w.deferred, true
 }
 
 // SubscriberTx is the subscriber's transaction a message was delivered in, from the

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -165,4 +167,37 @@ func TestAPoisonEventHoldsBackOnlyItsOwnGroup(t *testing.T) {
 	}
 	stop()
 	<-done
+}
+
+// Events Wants refuses never reach the handler, and the group still passes them: the
+// wanted ones after them are handled.
+func TestConsumeHandsOnlyTheEventsItWants(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	store, pool := newStore(t)
+	for _, stream := range []string{"skipped-1", "wanted-1", "skipped-2", "wanted-2"} {
+		if _, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+			StreamID: stream, Expected: eventstore.NoStream, Events: []any{itemAdded{Item: stream}, itemAdded{Item: stream}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var seen []string
+	consumeCtx, stop := context.WithCancel(ctx)
+	err := store.Consume(consumeCtx, eventstore.SubscriberConfig{
+		ConsumerGroup: "picky",
+		Wants:         func(env eventstore.Envelope) bool { return strings.HasPrefix(env.StreamID, "wanted-") },
+	}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+		if seen = append(seen, env.StreamID); len(seen) == 4 {
+			stop()
+		}
+		return nil
+	}, nil)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("consume ended with %v", err)
+	}
+	if want := []string{"wanted-1", "wanted-1", "wanted-2", "wanted-2"}; !slices.Equal(seen, want) {
+		t.Fatalf("handled %v, want %v", seen, want)
+	}
 }

@@ -31,6 +31,14 @@ type SubscriberConfig struct {
 	// SafetyPoll is the longest sleep without a wake-up (default 1 s): how late a
 	// commit whose wake-up was lost is read.
 	SafetyPoll time.Duration
+	// Derived says the group writes only what the log rebuilds (read tables): its batch
+	// transactions commit without waiting for their WAL flush (synchronous_commit off).
+	// A crash may lose the last of them, the offset with their rows, and the events
+	// are applied again; the log, and anything appended, stays as durable as ever.
+	Derived bool
+	// Wants, when set, names the events Consume's handler acts on: the others pass
+	// without the handler and without a savepoint of their own (two round trips each).
+	Wants func(Envelope) bool
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -68,7 +76,7 @@ func (s *Store) Subscriber(cfg SubscriberConfig) (*Subscriber, error) {
 	// No ack deadline: when it passes, the subscriber commits the batch while the
 	// handler may still be writing in its transaction.
 	noDeadline := time.Duration(0)
-	sub, err := s.WatermillSubscriber(wsql.SubscriberConfig{
+	sub, err := s.watermillSubscriber(wsql.SubscriberConfig{
 		AckDeadline:    &noDeadline,
 		ConsumerGroup:  cfg.ConsumerGroup,
 		PollInterval:   cfg.PollInterval,
@@ -76,7 +84,7 @@ func (s *Store) Subscriber(cfg SubscriberConfig) (*Subscriber, error) {
 		RetryInterval:  time.Second,
 		SchemaAdapter:  SchemaAdapter{BatchSize: cfg.BatchSize},
 		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},
-	}, cfg.SafetyPoll)
+	}, cfg.SafetyPoll, cfg.Derived)
 	if err != nil {
 		return nil, fmt.Errorf("subscriber %s: %w", cfg.ConsumerGroup, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -57,6 +58,12 @@ func (s *Subscriber) Close() error {
 // the wait while events are hidden behind an open transaction, safetyPoll the longest
 // sleep without a wake-up (default 1 s).
 func (s *Store) WatermillSubscriber(cfg wsql.SubscriberConfig, safetyPoll time.Duration) (*Subscriber, error) {
+	return s.watermillSubscriber(cfg, safetyPoll, false)
+}
+
+// watermillSubscriber is WatermillSubscriber; with unflushed, each poll's transaction
+// commits without waiting for its WAL flush (SubscriberConfig.Derived).
+func (s *Store) watermillSubscriber(cfg wsql.SubscriberConfig, safetyPoll time.Duration, unflushed bool) (*Subscriber, error) {
 	schema, ok := cfg.SchemaAdapter.(SchemaAdapter)
 	if !ok {
 		return nil, fmt.Errorf("subscriber: schema adapter %T is not the log's", cfg.SchemaAdapter)
@@ -81,6 +88,7 @@ func (s *Store) WatermillSubscriber(cfg wsql.SubscriberConfig, safetyPoll time.D
 	beginner := &wakingBeginner{
 		Beginner: wsql.BeginnerFromPgx(s.pool), pool: s.pool, commits: s.commits, closing: sub.closing,
 		schema: schema, offsets: offsets, group: cfg.ConsumerGroup, heldBack: cfg.PollInterval, safetyPoll: safetyPoll,
+		unflushed: unflushed,
 	}
 	inner, err := wsql.NewSubscriber(beginner, cfg, s.logger)
 	if err != nil {
@@ -115,6 +123,11 @@ type wakingBeginner struct {
 	heldBack time.Duration
 	// safetyPoll bounds the sleep without a wake-up.
 	safetyPoll time.Duration
+	// unflushed polls commit without waiting for their WAL flush.
+	unflushed bool
+	// oneByOne is set after deferred writes failed: the next batch sends each event's
+	// writes as they come.
+	oneByOne atomic.Bool
 }
 
 func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsql.Tx, error) {
@@ -129,7 +142,12 @@ func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (w
 	if err != nil {
 		return nil, err
 	}
-	return &wakingTx{Tx: tx, commits: b.commits}, nil
+	if isPoll && opts != nil && b.unflushed {
+		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return nil, errors.Join(fmt.Errorf("poll of %s without waiting for the flush: %w", b.group, err), tx.Rollback())
+		}
+	}
+	return &wakingTx{Tx: tx, commits: b.commits, beginner: b}, nil
 }
 
 // wait returns once an event past the group's offset is visible to a poll. Each wait
@@ -182,10 +200,35 @@ func (b *wakingBeginner) pendingQuery(topic string) string {
 }
 
 // wakingTx announces a poll transaction's commit: to the log's readers when a handler
-// appended in it, and in this process to the watchers of offsets.
+// appended in it, and in this process to the watchers of offsets. It also sends the
+// statements its handlers deferred (Deferred) ahead of the offset's move.
 type wakingTx struct {
 	wsql.Tx
-	commits *commits
+	commits  *commits
+	beginner *wakingBeginner
+	deferred *pgx.Batch
+}
+
+// ExecContext is only ever the move of the group's offset in a poll's transaction
+// (watermill-sql's ack query): the deferred statements go first, in one round trip. When
+// they fail the batch rolls back and the next one runs event by event (Deferred says
+// no), so the event that fails is found, retried and reported as ever.
+func (t *wakingTx) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
+	if t.deferred != nil {
+		b := t.deferred
+		t.deferred = nil
+		tx, ok := t.Tx.(*wsql.PgxTx)
+		if !ok {
+			return nil, fmt.Errorf("deferred writes of %s: no pgx transaction (%T)", t.beginner.group, t.Tx)
+		}
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			t.beginner.oneByOne.Store(true)
+			return nil, fmt.Errorf("deferred writes of %s: %w", t.beginner.group, err)
+		}
+	} else {
+		t.beginner.oneByOne.Store(false)
+	}
+	return t.Tx.ExecContext(ctx, query, args...)
 }
 
 func (t *wakingTx) Commit() error {

@@ -138,7 +138,7 @@ func start(t testing.TB, o options) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, metricsBase := listen(t, app), listen(t, metrics.App())
+	base, metricsBase := listen(t, app), listen(t, metrics.App(cfg.Pprof))
 	e := &env{t: t, pool: pool, store: store, svc: svc, cfg: cfg, base: base, metricsBase: metricsBase, app: app, now: now}
 	if o.consumers {
 		e.runConsumers(o.notifier)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/pprof"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -83,10 +84,15 @@ func (m *Metrics) request(method, route string, status int, elapsed time.Duratio
 	m.duration.WithLabelValues(method, route).Observe(elapsed.Seconds())
 }
 
-// App serves GET /metrics and nothing else, for the metrics port.
-func (m *Metrics) App() *fiber.App {
+// App serves GET /metrics, for the metrics port, and with profiles Go's profiles under
+// /debug/pprof/ (PPROF): never on the API's port.
+func (m *Metrics) App(profiles bool) *fiber.App {
 	app := fiber.New(fiber.Config{AppName: "supermock-metrics", DisableStartupMessage: true,
 		ReadTimeout: 10 * time.Second, WriteTimeout: writeTimeout, IdleTimeout: 60 * time.Second})
+	if profiles {
+		// A CPU profile answers after its seconds=, which must stay under the write timeout.
+		app.Use(pprof.New())
+	}
 	// A collector that cannot read the database leaves its series out; the rest is served.
 	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError})))
 	return app

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/supermock/engine/internal/config"
 )
 
 func TestMetrics(t *testing.T) {
@@ -57,5 +59,35 @@ func TestMetrics(t *testing.T) {
 	lag := regexp.MustCompile(`(?m)^supermock_projection_lag_events\{projection="interview_queue"\} (\S+)$`).FindStringSubmatch(text)
 	if len(lag) < 2 || lag[1] != "0" {
 		t.Errorf("the queue projection has read the join, yet its lag is %v", lag)
+	}
+}
+
+// Go's profiles are served on the metrics port when PPROF asks for them, and never on
+// the API's.
+func TestProfilesOnTheMetricsPortOnlyWhenAsked(t *testing.T) {
+	t.Parallel()
+	status := func(url string) int {
+		t.Helper()
+		resp, err := nethttp.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	off := start(t, options{})
+	on := start(t, options{config: func(c *config.Config) { c.Pprof = true }})
+	for _, c := range []struct {
+		url  string
+		want int
+	}{
+		{on.metricsBase + "/debug/pprof/", 200},
+		{on.metricsBase + "/debug/pprof/heap", 200},
+		{on.base + "/debug/pprof/", 404},
+		{off.metricsBase + "/debug/pprof/", 404},
+	} {
+		if got := status(c.url); got != c.want {
+			t.Errorf("GET %s: %d, want %d", c.url, got, c.want)
+		}
 	}
 }

@@ -90,7 +90,7 @@ func (r *Runner) Run(ctx context.Context) error {
 			defer wg.Done()
 			_ = r.store.ConsumeAtomic(ctx, eventstore.SubscriberConfig{
 				ConsumerGroup: Group(p.Name()), PollInterval: r.cfg.PollInterval, BatchSize: r.cfg.BatchSize,
-				Attempts: r.cfg.Attempts, MaxBackoff: r.cfg.MaxBackoff,
+				Attempts: r.cfg.Attempts, MaxBackoff: r.cfg.MaxBackoff, Derived: true,
 			}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
 				return r.apply(ctx, tx, p, env)
 			}, func(env eventstore.Envelope, err error) {
@@ -125,6 +125,15 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, env eventst
 	stmts, err := r.schema.plan(c.ops, live)
 	if err != nil {
 		return err
+	}
+	if b, ok := eventstore.Deferred(ctx); ok && r.failHook == nil {
+		// Sent with the batch's other events just before the offset moves: a failure
+		// there rolls the whole batch back and the next runs event by event below.
+		for _, st := range stmts {
+			b.Queue(st.sql, st.args...)
+		}
+		b.Queue(checkpointSQL, p.Name(), env.OccurredAt)
+		return nil
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SAVEPOINT projection_event`)

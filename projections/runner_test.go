@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -169,4 +170,53 @@ func TestAPoisonEventStallsItsProjectionUntilItPasses(t *testing.T) {
 		WHERE name = 'interviews'`).Scan(&lastError); err != nil || lastError != "" {
 		t.Errorf("the checkpoint after recovery still shows %q (%v)", lastError, err)
 	}
+}
+
+// A batch's writes go in one round trip; when one of them fails (here a trigger that
+// refuses the queue's rows) the batch rolls back and the next runs event by event, so
+// the projection stalls visibly at the event that fails, never skips it, and catches
+// up once the cause is gone.
+func TestAFailingWriteOfABatchStallsItsProjectionAtTheEvent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.pool.Exec(ctx, `CREATE FUNCTION refuse_queue_rows() RETURNS trigger LANGUAGE plpgsql AS
+		$$ BEGIN RAISE EXCEPTION 'queue rows refused'; END $$;
+		CREATE TRIGGER refuse_queue_rows BEFORE INSERT ON interview_queue FOR EACH ROW EXECUTE FUNCTION refuse_queue_rows()`); err != nil {
+		t.Fatal(err)
+	}
+	e.generate(t, demo.Config{Users: 30, Seed: 3, Days: 3})
+	e.startRunner(t, All(), nil)
+	var others []Projection
+	for _, p := range All() {
+		if p.Name() != "interview_queue" {
+			others = append(others, p)
+		}
+	}
+	e.waitCaughtUp(t, others, 5*time.Minute)
+	var lastError string
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		err := e.pool.QueryRow(ctx, `SELECT coalesce(last_error, '') FROM projection_checkpoints
+			WHERE name = 'interview_queue'`).Scan(&lastError)
+		if err == nil && lastError != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the stalled projection's error never showed in its checkpoint (%v)", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(lastError, "event QueueJoined at") || !strings.Contains(lastError, "queue rows refused") {
+		t.Errorf("the checkpoint's error does not name the event that failed: %q", lastError)
+	}
+	head, _ := e.store.Head(ctx)
+	if pos, _ := e.store.GroupPosition(ctx, Group("interview_queue")); !pos.Less(head) {
+		t.Errorf("the stalled projection reached the head %s: it skipped the event that failed", head)
+	}
+	if _, err := e.pool.Exec(ctx, `DROP TRIGGER refuse_queue_rows ON interview_queue`); err != nil {
+		t.Fatal(err)
+	}
+	e.waitCaughtUp(t, All(), 5*time.Minute)
+	checkApplied(t, e)
 }

@@ -43,8 +43,10 @@ type Config struct {
 	Host string
 	// MetricsPort serves /metrics, apart from the public Port.
 	MetricsPort int
-	AppEnv      string
-	JWTSecret   string
+	// Pprof also serves Go's profiles under /debug/pprof/ on MetricsPort.
+	Pprof     bool
+	AppEnv    string
+	JWTSecret string
 	// JWTSecretPrevious is the secret JWT_SECRET replaced: tokens it signed stay good
 	// until they expire, so a rotation logs nobody out.
 	JWTSecretPrevious string
@@ -235,6 +237,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Int("port", c.Port),
 		slog.String("host", c.Host),
 		slog.Int("metrics_port", c.MetricsPort),
+		slog.Bool("pprof", c.Pprof),
 		slog.String("app_env", c.AppEnv),
 		slog.String("jwt_secret", mask(c.JWTSecret)),
 		slog.String("jwt_secret_previous", mask(c.JWTSecretPrevious)),

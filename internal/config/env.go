@@ -24,6 +24,7 @@ func (c *Config) variables() []variable {
 		{"PORT", port(&c.Port)},
 		{"HOST", text(&c.Host)},
 		{"METRICS_PORT", port(&c.MetricsPort)},
+		{"PPROF", boolean(&c.Pprof)},
 		{"APP_ENV", text(&c.AppEnv)},
 		{"JWT_SECRET", text(&c.JWTSecret)},
 		{"JWT_SECRET_PREVIOUS", text(&c.JWTSecretPrevious)},
@@ -87,6 +88,15 @@ func positive(field *int) func(string) error {
 			return fmt.Errorf("must be a whole number ≥ 1, got %q", raw)
 		}
 		*field = n
+		return nil
+	}
+}
+
+func boolean(field *bool) func(string) error {
+	return func(raw string) (err error) {
+		if *field, err = strconv.ParseBool(raw); err != nil {
+			return fmt.Errorf("must be true or false, got %q", raw)
+		}
 		return nil
 	}
 }

@@ -43,6 +43,7 @@ func New(store *eventlog.Store, clock domain.Clock, duration time.Duration, logg
 func (m *Matchmaker) Run(ctx context.Context) error {
 	return m.store.Log().Consume(ctx, eventstore.SubscriberConfig{
 		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20,
+		Wants: func(env eventstore.Envelope) bool { return handled[env.EventType] },
 	}, m.handle, func(env eventstore.Envelope, err error) {
 		m.logger.Error("matchmaker: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
 	})
@@ -57,9 +58,6 @@ var handled = map[string]bool{
 }
 
 func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-	if !handled[env.EventType] {
-		return nil
-	}
 	decoded, err := m.store.Log().Decode(env)
 	if err != nil {
 		return err

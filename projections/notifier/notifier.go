@@ -146,6 +146,8 @@ func (n *Notifier) RunConsumer(ctx context.Context) error {
 		// Messages may take a tenth of a second; a small batch keeps the group's
 		// transaction, which holds every other group back, short.
 		ConsumerGroup: Group, PollInterval: 100 * time.Millisecond, BatchSize: 20,
+		// Most of the log: decoding it would only cost time.
+		Wants: func(env eventstore.Envelope) bool { return strings.HasPrefix(env.StreamID, interviewStreams) },
 	}, n.handle, func(env eventstore.Envelope, err error) {
 		n.cfg.Logger.Error("notifier: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
 	})
@@ -155,9 +157,6 @@ func (n *Notifier) RunConsumer(ctx context.Context) error {
 var interviewStreams = strings.TrimSuffix(domain.InterviewStream(uuid.Nil), uuid.Nil.String())
 
 func (n *Notifier) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-	if !strings.HasPrefix(env.StreamID, interviewStreams) {
-		return nil // most of the log: decoding it would only cost time
-	}
 	decoded, err := n.store.Log().Decode(env)
 	if err != nil {
 		return err
