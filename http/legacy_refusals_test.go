@@ -88,6 +88,8 @@ func TestLegacyJoinsRacingKeepOneEntry(t *testing.T) {
 		case a.status == 200 && a.body["success"] == true:
 			joined++
 		case a.status == 409 && a.body["code"] == "concurrent-modification":
+		case a.status == 429 && a.body["code"] == "too-many-waits":
+			// More tabs than one user may have waiting for the read tables at once.
 		default:
 			t.Fatalf("a racing join answered %d %s", a.status, a.raw)
 		}
