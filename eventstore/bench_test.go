@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/supermock/engine/eventstore"
+	"github.com/supermock/engine/internal/testdb"
 )
 
 // Every benchmark times our code and a raw SQL baseline in the same run, taking turns
@@ -108,7 +109,7 @@ func BenchmarkReadAll(b *testing.B) {
 	ctx := context.Background()
 	store, pool := newStore(b)
 	fillLog(b, pool, total)
-	if _, err := scanRaw(ctx, pool); err != nil { // warms the page cache for both sides
+	if _, err := testdb.ScanLog(ctx, pool); err != nil { // warms the page cache for both sides
 		b.Fatal(err)
 	}
 	for _, page := range []int{1000, 5000, 20000} {
@@ -117,7 +118,7 @@ func BenchmarkReadAll(b *testing.B) {
 			for reads := 0; b.Loop(); reads++ {
 				turns(reads,
 					func() { oursTime += timedRead(b, total, func() (int, error) { return readPages(ctx, store, page) }) },
-					func() { rawTime += timedRead(b, total, func() (int, error) { return scanRaw(ctx, pool) }) })
+					func() { rawTime += timedRead(b, total, func() (int, error) { return testdb.ScanLog(ctx, pool) }) })
 			}
 			n := float64(b.N * total)
 			report(b, n/oursTime.Seconds(), n/rawTime.Seconds(), "raw-events/s", "ratio")
@@ -139,25 +140,6 @@ func readPages(ctx context.Context, store *eventstore.Store, page int) (int, err
 		}
 		after = envs[len(envs)-1].Position
 	}
-}
-
-func scanRaw(ctx context.Context, pool *pgxpool.Pool) (int, error) {
-	rows, err := pool.Query(ctx, `SELECT transaction_id, "offset", uuid, payload, metadata, stream_id, stream_version, event_type
-		FROM watermill_events ORDER BY transaction_id, "offset"`)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var txID, id, payload, metadata, stream, typ []byte
-	var offset, version int64
-	n := 0
-	for rows.Next() {
-		if err := rows.Scan(&txID, &offset, &id, &payload, &metadata, &stream, &version, &typ); err != nil {
-			return n, err
-		}
-		n++
-	}
-	return n, rows.Err()
 }
 
 // BenchmarkSubscriberCatchUp consumes a backlog of 200 000 events with an ack-only

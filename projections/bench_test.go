@@ -15,6 +15,7 @@ import (
 	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/internal/demo"
 	"github.com/supermock/engine/internal/eventlog"
+	"github.com/supermock/engine/internal/testdb"
 	"github.com/supermock/engine/projections/matchmaker"
 	"github.com/supermock/engine/projections/notifier"
 )
@@ -87,24 +88,7 @@ func BenchmarkReplayNDJSON(b *testing.B) {
 		b.Fatal(err)
 	}
 	waitVisible(b, e)
-	selectLog := func() (int, error) {
-		rows, err := e.pool.Query(ctx, `SELECT transaction_id, "offset", uuid, payload, metadata, stream_id, stream_version, event_type
-			FROM watermill_events ORDER BY transaction_id, "offset"`)
-		if err != nil {
-			return 0, err
-		}
-		defer rows.Close()
-		var txID, id, payload, metadata, stream, typ []byte
-		var offset, version int64
-		got := 0
-		for rows.Next() {
-			if err := rows.Scan(&txID, &offset, &id, &payload, &metadata, &stream, &version, &typ); err != nil {
-				return got, err
-			}
-			got++
-		}
-		return got, rows.Err()
-	}
+	selectLog := func() (int, error) { return testdb.ScanLog(ctx, e.pool) }
 	replayLog := func() (int, error) {
 		res, err := Replay(ctx, e.store, io.Discard, ReplayFilter{}, FormatNDJSON)
 		return int(res.Events), err
