@@ -195,6 +195,36 @@ func (k *Keyring) forRead(ctx context.Context, q Querier, subject string) (ciphe
 	return key.aead, nil
 }
 
+// prefetch caches the keys of subjects read through q in one query, as forRead
+// would one by one; a key the reading transaction created itself is left to forRead.
+func (k *Keyring) prefetch(ctx context.Context, q Querier, subjects []string) error {
+	rows, err := q.Query(ctx, `SELECT subject, wrapped, master_id, created_at = now() FROM `+keysTable+`
+		WHERE subject = ANY($1)`, subjects)
+	if err != nil {
+		return fmt.Errorf("data keys of %d subjects: %w", len(subjects), err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			subject, masterID string
+			stored            []byte
+			mine              bool
+		)
+		if err := rows.Scan(&subject, &stored, &masterID, &mine); err != nil {
+			return fmt.Errorf("data keys of %d subjects: %w", len(subjects), err)
+		}
+		if mine {
+			continue
+		}
+		key, err := k.unwrap(subject, stored, masterID)
+		if err != nil {
+			return err
+		}
+		k.remember(subject, key)
+	}
+	return rows.Err()
+}
+
 func (k *Keyring) unwrap(subject string, wrapped []byte, masterID string) (subjectKey, error) {
 	if wrapped == nil {
 		return subjectKey{}, nil // the tombstone of an erased subject

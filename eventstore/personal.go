@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -119,7 +120,7 @@ func Sealed(payload []byte) bool { return bytes.Contains(payload, []byte(sealedP
 
 // reveal returns payload with its sealed fields decrypted, and those of erased
 // subjects as Erased. A payload without sealed fields is returned as it is.
-func (s *Store) reveal(ctx context.Context, q Querier, eventID string, payload []byte) ([]byte, error) {
+func (s *Store) reveal(ctx context.Context, q Querier, eventID, payload []byte) ([]byte, error) {
 	if !Sealed(payload) {
 		return payload, nil
 	}
@@ -147,11 +148,16 @@ func (s *Store) reveal(ctx context.Context, q Querier, eventID string, payload [
 			out = append(out, Erased...)
 			continue
 		}
-		sealed, err := sealedEncoding.DecodeString(string(ct))
+		sealed := make([]byte, sealedEncoding.DecodedLen(len(ct)))
+		n, err := sealedEncoding.Decode(sealed, ct)
+		if err == nil && n < aead.NonceSize() {
+			err = errors.New("ciphertext too short")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: encrypted field of %s: %v", ErrInvalidEvent, eventID, err)
 		}
-		plain, err := open(aead, sealed, []byte(eventID))
+		nonce, box := sealed[:aead.NonceSize()], sealed[aead.NonceSize():n]
+		plain, err := aead.Open(box[:0], nonce, box, eventID) // in place
 		if err != nil {
 			return nil, fmt.Errorf("decrypt a field of %s: %w", eventID, err)
 		}
@@ -160,24 +166,24 @@ func (s *Store) reveal(ctx context.Context, q Querier, eventID string, payload [
 	return append(out, rest...), nil
 }
 
-// keysCached reports whether every key the sealed fields of payload need is cached,
-// so revealing it asks the database nothing.
-func (s *Store) keysCached(payload []byte) bool {
+// uncachedSubjects adds to missing the subjects of the sealed fields of payload
+// whose keys are not cached.
+func (s *Store) uncachedSubjects(payload []byte, missing map[string]bool) {
 	if s.keys == nil || !Sealed(payload) {
-		return true
+		return
 	}
 	rest := payload
 	for {
 		i := bytes.Index(rest, []byte(sealedPrefix))
 		if i < 0 {
-			return true
+			return
 		}
 		subject, _, after, ok := sealedParts(rest[i+len(sealedPrefix):])
 		if !ok {
-			return true // reveal names the malformed field
+			return // reveal names the malformed field
 		}
 		if _, ok := s.keys.cached(string(subject)); !ok {
-			return false
+			missing[string(subject)] = true
 		}
 		rest = after
 	}

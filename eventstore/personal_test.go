@@ -167,6 +167,23 @@ func TestAnErasedSubjectReadsAsErasedAndGetsNoNewKey(t *testing.T) {
 			t.Fatalf("bob's note: %+v", bob)
 		}
 	}
+	// The page reader of a process started afresh reads every subject's key it needs
+	// at once, the tombstone too.
+	var replayed []string
+	testdb.Eventually(t, time.Minute, func() bool {
+		replayed = replayed[:0]
+		if _, err := personalStoreOn(t, pool, master).ScanAll(ctx, eventstore.Position{}, 10, func(e *eventstore.StoredEvent) error {
+			replayed = append(replayed, string(e.Payload))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return len(replayed) == 3
+	})
+	if !strings.Contains(replayed[0], `"text":null`) || !strings.Contains(replayed[1], `"text":"bob's words"`) ||
+		!strings.Contains(replayed[2], `"text":null`) || eventstore.Sealed([]byte(strings.Join(replayed, ""))) {
+		t.Fatalf("replayed payloads %q: want ann's text erased and bob's decrypted", replayed)
+	}
 	if stored := storedPayloads(t, pool); strings.Contains(stored, "written after") {
 		t.Fatalf("a note of an erased subject was stored in plain text: %s", stored)
 	}

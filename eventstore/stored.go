@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -54,13 +56,16 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 		known []byte // the last event type the codec knew
 		n     int
 		// From the first event whose keys are not cached on, the rest of the page is
-		// copied and passed on after the rows close: a key lookup never waits for a
-		// second connection while this one is held.
-		held []StoredEvent
+		// copied and passed on after the rows close, once the missing keys are read in
+		// one query: a key lookup never waits for a second connection while this one
+		// is held.
+		held    []StoredEvent
+		copies  arena
+		missing = map[string]bool{}
 	)
 	pass := func(ev *StoredEvent) error {
 		var err error
-		if ev.Payload, err = s.reveal(ctx, s.pool, string(ev.EventID), ev.Payload); err != nil {
+		if ev.Payload, err = s.reveal(ctx, s.pool, ev.EventID, ev.Payload); err != nil {
 			return fmt.Errorf("scan after %s: %w", after, err)
 		}
 		if err := fn(ev); err != nil {
@@ -73,8 +78,12 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 		if err := s.storedEvent(rows.RawValues(), &ev, &known); err != nil {
 			return n, fmt.Errorf("scan after %s: %w", after, err)
 		}
-		if held != nil || !s.keysCached(ev.Payload) {
-			held = append(held, ev.clone())
+		s.uncachedSubjects(ev.Payload, missing)
+		if held == nil && len(missing) > 0 {
+			held = make([]StoredEvent, 0, limit-n)
+		}
+		if held != nil {
+			held = append(held, ev.clone(&copies))
 			continue
 		}
 		if err := pass(&ev); err != nil {
@@ -85,6 +94,11 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 		return n, fmt.Errorf("scan after %s: %w", after, err)
 	}
 	rows.Close()
+	if len(missing) > 0 {
+		if err := s.keys.prefetch(ctx, s.pool, slices.Collect(maps.Keys(missing))); err != nil {
+			return n, fmt.Errorf("scan after %s: %w", after, err)
+		}
+	}
 	for i := range held {
 		if err := pass(&held[i]); err != nil {
 			return n, err
@@ -101,13 +115,29 @@ var storedFormats = pgx.QueryResultFormats{pgx.TextFormatCode, pgx.TextFormatCod
 // timestamps count from.
 const postgresEpoch = 946_684_800_000_000
 
-// clone copies the event out of the row buffers it points into.
-func (e StoredEvent) clone() StoredEvent {
+// clone copies the event out of the row buffers it points into, into a.
+func (e StoredEvent) clone(a *arena) StoredEvent {
 	c := e
 	for _, b := range []*[]byte{&c.EventID, &c.StreamID, &c.EventType, &c.OccurredAt, &c.CorrelationID, &c.CausationID, &c.Actor, &c.Payload} {
-		*b = bytes.Clone(*b)
+		*b = a.copy(*b)
 	}
 	return c
+}
+
+// arena holds the copies of a page's events in a few large buffers instead of one
+// allocation per field.
+type arena struct{ buf []byte }
+
+func (a *arena) copy(b []byte) []byte {
+	if b == nil {
+		return nil
+	}
+	if cap(a.buf)-len(a.buf) < len(b) {
+		a.buf = make([]byte, 0, max(1<<20, len(b)))
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, b...)
+	return a.buf[start:len(a.buf):len(a.buf)]
 }
 
 // storedEvent fills ev from a row of envelopeColumns in text, with the checks of

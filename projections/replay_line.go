@@ -69,7 +69,7 @@ func compactPayload(p []byte) []byte {
 	if p == nil {
 		return []byte("null")
 	}
-	if bytes.IndexAny(p, "\n\r\t") < 0 {
+	if bytes.IndexByte(p, '\n') < 0 && bytes.IndexByte(p, '\r') < 0 && bytes.IndexByte(p, '\t') < 0 {
 		return p
 	}
 	var buf bytes.Buffer
