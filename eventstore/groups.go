@@ -115,15 +115,15 @@ func (s *Store) GroupLags(ctx context.Context, groups []string, limit int64) (ma
 	return out, rows.Err()
 }
 
-// LockGroup takes a consumer group's offset row in tx, adding it at the log's start
-// for a group that never ran. The group's subscribers lock that row for each batch, so
-// the call waits for the batch in flight to commit and keeps the next one out until tx
-// ends: the group stands still at a clean position meanwhile.
+// LockGroup takes a consumer group's lock in tx, and adds its offset row at the log's
+// start for a group that never ran. The group's subscribers take that lock for each
+// batch, so the call waits for the batch in flight to commit and keeps the next one out
+// until tx ends: the group stands still at a clean position meanwhile.
 func (s *Store) LockGroup(ctx context.Context, tx pgx.Tx, group string) error {
 	b := &pgx.Batch{}
+	b.Queue(`SELECT `+groupLockCall, group)
 	b.Queue(`INSERT INTO `+offsetsTable+` (consumer_group, offset_acked, last_processed_transaction_id)
 		VALUES ($1, 0, '0') ON CONFLICT DO NOTHING`, group)
-	b.Queue(`SELECT 1 FROM `+offsetsTable+` WHERE consumer_group = $1 FOR UPDATE`, group)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("lock consumer group %s: %w", group, err)
 	}

@@ -11,7 +11,7 @@ import (
 // SubscriberConfig says how one consumer group tails the log.
 type SubscriberConfig struct {
 	// ConsumerGroup names the reader; each group keeps its own offset, and one instance
-	// of a group is active at a time (the others wait on its offset row's lock).
+	// of a group is active at a time (the others wait on the group's lock).
 	ConsumerGroup string
 	// PollInterval is the wait between two looks while committed events are hidden
 	// behind an older open transaction (default 10 ms); otherwise the subscriber sleeps

@@ -72,6 +72,7 @@ func (s *Store) watermillSubscriber(cfg wsql.SubscriberConfig, safetyPoll time.D
 	if !ok {
 		return nil, fmt.Errorf("subscriber: offsets adapter %T is not the Postgres one", cfg.OffsetsAdapter)
 	}
+	cfg.OffsetsAdapter = unlockedOffsets{offsets}
 	if cfg.PollInterval <= 0 {
 		return nil, fmt.Errorf("subscriber: poll interval must be positive")
 	}
@@ -142,9 +143,15 @@ func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (w
 	if err != nil {
 		return nil, err
 	}
-	if isPoll && opts != nil && b.unflushed {
-		if _, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
-			return nil, errors.Join(fmt.Errorf("poll of %s without waiting for the flush: %w", b.group, err), tx.Rollback())
+	if isPoll && opts != nil {
+		// The group's lock, in a statement of its own: the poll's next statement reads
+		// the offset as the previous holder left it.
+		lock := `SELECT ` + groupLockCall
+		if b.unflushed {
+			lock += `, set_config('synchronous_commit', 'off', true)`
+		}
+		if _, err := tx.ExecContext(ctx, lock, b.group); err != nil {
+			return nil, errors.Join(fmt.Errorf("lock consumer group %s for a poll: %w", b.group, err), tx.Rollback())
 		}
 	}
 	return &wakingTx{Tx: tx, commits: b.commits, beginner: b}, nil
@@ -197,6 +204,29 @@ func (b *wakingBeginner) pendingQuery(topic string) string {
 			coalesce((SELECT offset_acked FROM ` + offsets + ` WHERE consumer_group = $1), 0))
 		ORDER BY m.transaction_id, m."offset"
 		LIMIT 1`
+}
+
+// groupLockCall takes the transaction-scoped advisory lock of the consumer group $1:
+// one poll of a group at a time, across every process, and LockGroup's hold on it.
+// Unlike watermill-sql's FOR UPDATE of the offset row it assigns no transaction id, so
+// a poll's transaction holds pg_snapshot_xmin back, and with it every other group's
+// view of the log, only from its first write (the offset's move, for most) to its
+// commit, not for the whole batch.
+const groupLockCall = `pg_advisory_xact_lock(hashtextextended('consumer-group:' || $1, 0))`
+
+// unlockedOffsets is watermill-sql's PostgreSQL offsets adapter whose poll reads the
+// offset row without locking it: the waking beginner has taken the group's lock
+// (groupLockCall) in the statement before.
+type unlockedOffsets struct {
+	wsql.DefaultPostgreSQLOffsetsAdapter
+}
+
+func (a unlockedOffsets) NextOffsetQuery(params wsql.NextOffsetQueryParams) (wsql.Query, error) {
+	return wsql.Query{
+		Query: `SELECT offset_acked, last_processed_transaction_id FROM ` + a.MessagesOffsetsTable(params.Topic) +
+			` WHERE consumer_group = $1`,
+		Args: []any{params.ConsumerGroup},
+	}, nil
 }
 
 // wakingTx announces a poll transaction's commit: to the log's readers when a handler

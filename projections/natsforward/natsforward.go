@@ -142,7 +142,7 @@ func ensureStream(conn *nats.Conn) error {
 }
 
 // Run forwards the log until ctx ends. Only one replica forwards at a time: the
-// others wait on the group's offset row.
+// others wait on the group's lock.
 func (f *Forwarder) Run(ctx context.Context) error {
 	return f.store.ConsumeAtomic(ctx, eventstore.SubscriberConfig{ConsumerGroup: Group, BatchSize: f.cfg.BatchSize},
 		f.forward, func(env eventstore.Envelope, err error) {
