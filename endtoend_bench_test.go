@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"flag"
 	"fmt"
+	"io"
 	"net"
 	nethttp "net/http"
 	"os"
@@ -35,7 +38,7 @@ const (
 // on the same server, the raw baseline: 64 clients each running one transaction that
 // reads a stream (its newest version) and inserts its next event.
 //
-//	go test -run '^$' -bench EndToEnd -benchtime=1x .
+//	go test -run '^$' -bench EndToEnd -benchtime=1x [-engine.cpuprofile FILE] .
 func BenchmarkEndToEnd(b *testing.B) {
 	ctx := context.Background()
 	server, err := pglocal.Start(ctx, b.TempDir(), pglocal.Options{}) // durable: fsync on
@@ -48,7 +51,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	})
 	url := server.URL("postgres")
 	engine := startBinary(b, url, "APP_ENV=development", "JWT_SECRET="+strings.Repeat("e2e-benchmark-", 4),
-		"RATE_LIMIT_MAX_REQUESTS=1000000000", "RATE_LIMIT_QUERY_MAX_REQUESTS=1000000000")
+		"RATE_LIMIT_MAX_REQUESTS=1000000000", "RATE_LIMIT_QUERY_MAX_REQUESTS=1000000000", fmt.Sprintf("PPROF=%t", *engineProfile != ""))
 	pool, err := pgxpool.New(ctx, url+"&pool_max_conns="+fmt.Sprint(e2eConns))
 	if err != nil {
 		b.Fatal(err)
@@ -62,25 +65,42 @@ func BenchmarkEndToEnd(b *testing.B) {
 	short := logins(b, client, engine.api, 1, e2eShortUsers)
 	long := logins(b, client, engine.api, 1_000_000, e2eLongUsers)
 	// CPU per command holds better than rates on a loaded machine: the engine's, and
-	// that of every backend of the database (the baseline's own among them).
-	cpu := func(run func() timedRun) (timedRun, float64, float64) {
+	// that of every backend of the database (the baseline's own among them); beside
+	// it, the transactions the server committed per command, and the write
+	// transactions among them (transaction ids).
+	type costs struct{ engine, backends, xacts, xids float64 }
+	counters := func() (xacts, xids int64) {
+		if err := pool.QueryRow(ctx, `SELECT pg_stat_clear_snapshot()::text, (SELECT xact_commit + xact_rollback FROM pg_stat_database
+			WHERE datname = current_database()), pg_current_xact_id()::text::bigint`).Scan(new(string), &xacts, &xids); err != nil {
+			b.Fatal(err)
+		}
+		return xacts, xids
+	}
+	measure := func(run func() timedRun) (timedRun, costs) {
 		pids := backends(b, pool)
 		engineBefore, backendsBefore := cpuTicks(engine.pid), cpuTicks(pids...)
+		xactsBefore, xidsBefore := counters()
 		r := run()
+		time.Sleep(time.Second) // the consumers' last batches, and the statistics' next report
+		xactsAfter, xidsAfter := counters()
 		n := float64(len(r.latencies))
-		return r, float64(cpuTicks(engine.pid)-engineBefore) * 10 / n, float64(cpuTicks(pids...)-backendsBefore) * 10 / n
+		return r, costs{engine: float64(cpuTicks(engine.pid)-engineBefore) * 10 / n, backends: float64(cpuTicks(pids...)-backendsBefore) * 10 / n,
+			xacts: float64(xactsAfter-xactsBefore) / n, xids: float64(xidsAfter-xidsBefore) / n}
 	}
 	for b.Loop() {
-		base, _, baseCPU := cpu(func() timedRun { return rawBaseline(b, pool, e2eBaseline, e2eConns) })
-		s, sEngine, sBackends := cpu(func() timedRun { return joinLeave(b, client, engine.api, short, 1) })
+		base, baseCosts := measure(func() timedRun { return rawBaseline(b, pool, e2eBaseline, e2eConns) })
+		s, sCosts := measure(func() timedRun {
+			defer profileEngine(b, engine)()
+			return joinLeave(b, client, engine.api, short, 1)
+		})
 		joinLeave(b, client, engine.api, long, e2eLongHistory)
-		baseLong, _, baseLongCPU := cpu(func() timedRun { return rawBaseline(b, pool, e2eBaseline, e2eConns) })
-		l, lEngine, lBackends := cpu(func() timedRun { return joinLeave(b, client, engine.api, long, e2eLongRounds) })
+		baseLong, baseLongCosts := measure(func() timedRun { return rawBaseline(b, pool, e2eBaseline, e2eConns) })
+		l, lCosts := measure(func() timedRun { return joinLeave(b, client, engine.api, long, e2eLongRounds) })
 		for _, r := range []struct {
-			name             string
-			run              timedRun
-			engine, backends float64
-		}{{"short", s, sEngine, sBackends}, {"long", l, lEngine, lBackends}, {"baseline", base, 0, baseCPU}, {"baseline-long", baseLong, 0, baseLongCPU}} {
+			name string
+			run  timedRun
+			costs
+		}{{"short", s, sCosts}, {"long", l, lCosts}, {"baseline", base, baseCosts}, {"baseline-long", baseLong, baseLongCosts}} {
 			b.ReportMetric(r.run.rate(), r.name+"-cmd/s")
 			b.ReportMetric(r.run.percentile(0.50), r.name+"-p50-ms")
 			b.ReportMetric(r.run.percentile(0.99), r.name+"-p99-ms")
@@ -88,12 +108,44 @@ func BenchmarkEndToEnd(b *testing.B) {
 				b.ReportMetric(r.engine, r.name+"-engine-cpu-ms/cmd")
 			}
 			b.ReportMetric(r.backends, r.name+"-backends-cpu-ms/cmd")
+			b.ReportMetric(r.xacts, r.name+"-xacts/cmd")
+			b.ReportMetric(r.xids, r.name+"-xids/cmd")
 		}
 		b.ReportMetric(s.rate()/base.rate(), "short/baseline")
 		b.ReportMetric(l.rate()/baseLong.rate(), "long/baseline")
 	}
 	b.ReportMetric(0, "ns/op")
 	b.Logf("load average %s before, %s after", load, loadAverage())
+}
+
+var engineProfile = flag.String("engine.cpuprofile", "", "write a CPU profile of the engine over the first 5 s of BenchmarkEndToEnd's short run to this file")
+
+// profileEngine starts a CPU profile of the first 5 s of the engine's next work when
+// -engine.cpuprofile asks for one; the function it returns waits for the file.
+func profileEngine(b *testing.B, engine binary) (wait func()) {
+	if *engineProfile == "" {
+		return func() {}
+	}
+	done := make(chan error, 1)
+	go func() {
+		resp, err := nethttp.Get(engine.metrics + "/debug/pprof/profile?seconds=5")
+		if err != nil {
+			done <- err
+			return
+		}
+		defer resp.Body.Close()
+		f, err := os.Create(*engineProfile)
+		if err == nil {
+			_, err = io.Copy(f, resp.Body)
+			err = errors.Join(err, f.Close())
+		}
+		done <- err
+	}()
+	return func() {
+		if err := <-done; err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 // timedRun is the latencies of one run's commands and how long it took.
