@@ -46,6 +46,8 @@ type commits struct {
 	stop    context.CancelFunc
 	stopped chan struct{}
 
+	looks sync.Map // messages table + offsets table → *lookout
+
 	// Notifications to other processes are coalesced: at most one is in flight, and
 	// commits meanwhile make exactly one more.
 	sending atomic.Bool
@@ -183,4 +185,14 @@ func (c *commits) listenOnce(ctx context.Context) error {
 			c.committed.fire()
 		}
 	}
+}
+
+// lookout is the process's lookout over the offsets of one topic's groups.
+func (c *commits) lookout(messages, offsets string) *lookout {
+	key := messages + " " + offsets
+	if l, ok := c.looks.Load(key); ok {
+		return l.(*lookout)
+	}
+	l, _ := c.looks.LoadOrStore(key, newLookout(c.pool, messages, offsets))
+	return l.(*lookout)
 }

@@ -150,7 +150,7 @@ func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (w
 		if b.unflushed {
 			lock += `, set_config('synchronous_commit', 'off', true)`
 		}
-		if _, err := tx.ExecContext(ctx, lock, b.group); err != nil {
+		if _, err := tx.ExecContext(ctx, lock, b.group, topic); err != nil {
 			return nil, errors.Join(fmt.Errorf("lock consumer group %s for a poll: %w", b.group, err), tx.Rollback())
 		}
 	}
@@ -160,22 +160,18 @@ func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (w
 // wait returns once an event past the group's offset is visible to a poll. Each wait
 // channel is taken before the look, so a commit between the two still wakes it.
 func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
-	query := b.pendingQuery(topic)
+	look := b.commits.lookout(b.schema.MessagesTable(topic), b.offsets.MessagesOffsetsTable(topic))
 	for {
 		committed := b.commits.committed.wait()
-		var visible *bool
-		err := b.pool.QueryRow(ctx, query, b.group).Scan(&visible)
-		switch {
-		case errors.Is(err, pgx.ErrNoRows):
-			visible = nil
-		case err != nil:
-			return fmt.Errorf("look for events past the offset of %s: %w", b.group, err)
+		visible, found, err := look.pending(ctx, b.group)
+		if err != nil {
+			return err
 		}
-		if visible != nil && *visible {
+		if visible {
 			return nil
 		}
 		timeout := b.safetyPoll
-		if visible != nil { // committed, but hidden behind an older open transaction
+		if found { // committed, but hidden behind an older open transaction
 			timeout = b.heldBack
 		}
 		timer := time.NewTimer(timeout)
@@ -193,26 +189,14 @@ func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
 	}
 }
 
-// pendingQuery finds the first event past the group's offset, if any, and whether a
-// poll may read it yet; it reads the offset without the poll's lock.
-func (b *wakingBeginner) pendingQuery(topic string) string {
-	offsets := b.offsets.MessagesOffsetsTable(topic)
-	return `SELECT m.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		FROM ` + b.schema.MessagesTable(topic) + ` m
-		WHERE (m.transaction_id, m."offset") > (
-			coalesce((SELECT last_processed_transaction_id FROM ` + offsets + ` WHERE consumer_group = $1), '0'),
-			coalesce((SELECT offset_acked FROM ` + offsets + ` WHERE consumer_group = $1), 0))
-		ORDER BY m.transaction_id, m."offset"
-		LIMIT 1`
-}
-
-// groupLockCall takes the transaction-scoped advisory lock of the consumer group $1:
-// one poll of a group at a time, across every process, and LockGroup's hold on it.
+// groupLockCall takes the transaction-scoped advisory lock of the consumer group $1 of
+// topic $2: one poll of a group at a time, across every process, and LockGroup's hold
+// on it.
 // Unlike watermill-sql's FOR UPDATE of the offset row it assigns no transaction id, so
 // a poll's transaction holds pg_snapshot_xmin back, and with it every other group's
 // view of the log, only from its first write (the offset's move, for most) to its
 // commit, not for the whole batch.
-const groupLockCall = `pg_advisory_xact_lock(hashtextextended('consumer-group:' || $1, 0))`
+const groupLockCall = `pg_advisory_xact_lock(hashtextextended('consumer-group:' || $2 || ':' || $1, 0))`
 
 // unlockedOffsets is watermill-sql's PostgreSQL offsets adapter whose poll reads the
 // offset row without locking it: the waking beginner has taken the group's lock
