@@ -101,14 +101,33 @@ func (s *Service) SubmitForm(ctx context.Context, meta Meta, userID uuid.UUID, i
 // JoinQueue returns the new entry's id; the id is fixed before the first attempt so
 // a retry cannot create a second entry.
 func (s *Service) JoinQueue(ctx context.Context, meta Meta, userID uuid.UUID, in QueueInput) (uuid.UUID, string, error) {
+	entry, pos, err := s.JoinQueueEntry(ctx, meta, userID, in)
+	return entry.ID, pos, err
+}
+
+// JoinQueueEntry is JoinQueue answering the new entry as the command left it.
+func (s *Service) JoinQueueEntry(ctx context.Context, meta Meta, userID uuid.UUID, in QueueInput) (UserEntry, string, error) {
 	entryID := s.newID()
-	pos, err := s.onUser(ctx, meta, userID, func(u *User, now time.Time) error {
+	return s.onEntry(ctx, meta, userID, entryID, func(u *User, now time.Time) error {
 		return u.JoinQueue(entryID, in, now, s.duration)
 	})
+}
+
+// onEntry runs a command on a user's stream and answers one of the user's entries as
+// the command that committed left it.
+func (s *Service) onEntry(ctx context.Context, meta Meta, userID, entryID uuid.UUID, decide func(*User, time.Time) error) (UserEntry, string, error) {
+	var entry UserEntry
+	pos, err := s.onUser(ctx, meta, userID, func(u *User, now time.Time) error {
+		if err := decide(u, now); err != nil {
+			return err
+		}
+		entry, _ = u.Entry(entryID)
+		return nil
+	})
 	if err != nil {
-		return uuid.Nil, "", err
+		return UserEntry{}, "", err
 	}
-	return entryID, pos, nil
+	return entry, pos, nil
 }
 
 // ReplaceQueueEntries leaves every waiting entry of the user and joins with in, in one
@@ -137,7 +156,13 @@ func (s *Service) LeaveWaiting(ctx context.Context, meta Meta, userID uuid.UUID)
 }
 
 func (s *Service) LeaveQueue(ctx context.Context, meta Meta, userID, entryID uuid.UUID) (string, error) {
-	return s.onUser(ctx, meta, userID, func(u *User, now time.Time) error { return u.LeaveQueue(entryID, now) })
+	_, pos, err := s.LeaveQueueEntry(ctx, meta, userID, entryID)
+	return pos, err
+}
+
+// LeaveQueueEntry is LeaveQueue answering the entry as the command left it.
+func (s *Service) LeaveQueueEntry(ctx context.Context, meta Meta, userID, entryID uuid.UUID) (UserEntry, string, error) {
+	return s.onEntry(ctx, meta, userID, entryID, func(u *User, now time.Time) error { return u.LeaveQueue(entryID, now) })
 }
 
 // ExpireEntry is the expiry scheduler's command; schedule it just after

@@ -52,6 +52,7 @@ type UserEntry struct {
 	QueueEntry
 	Status      EntryStatus
 	InterviewID uuid.UUID // set while matched
+	JoinedAt    time.Time
 }
 
 // ScheduledInterview is an interview that reserves time in the user's calendar.
@@ -174,7 +175,7 @@ func (u *User) apply(e Event) {
 			Language: e.Language, Email: e.Email, Phone: e.Phone, Tools: append([]string(nil), e.Tools...)}
 	case QueueJoined:
 		u.entryAt[e.EntryID] = len(u.entries)
-		u.entries = append(u.entries, UserEntry{Status: EntryWaiting, QueueEntry: QueueEntry{
+		u.entries = append(u.entries, UserEntry{Status: EntryWaiting, JoinedAt: e.JoinedAt, QueueEntry: QueueEntry{
 			ID: e.EntryID, UserID: e.UserID, Role: e.Role, Profession: e.Profession, Language: e.Language,
 			Window: Window{Start: e.WindowStart, End: e.WindowEnd}}})
 	case QueueLeft:

@@ -33,12 +33,10 @@ func (s *server) joinQueue(c *fiber.Ctx) error {
 	if err := decode(c, &req); err != nil {
 		return err
 	}
-	me := sessionOf(c).UserID
-	id, pos, err := s.service(c).JoinQueue(c.UserContext(), s.meta(c), me, domain.QueueInput{
+	return answerEntry(c, fiber.StatusCreated)(s.service(c).JoinQueueEntry(c.UserContext(), s.meta(c), sessionOf(c).UserID, domain.QueueInput{
 		Role: req.Role, Profession: req.Profession, Language: req.Language,
 		WindowStart: req.WindowStart.Time, WindowEnd: req.WindowEnd.Time,
-	})
-	return reply(s, c, fiber.StatusCreated, id, projections.EntryOf, projections.EntryQuery{UserID: me, EntryID: id})(pos, err)
+	}))
 }
 
 // leaveQueue acts on the caller's own stream only: somebody else's entry is not there,
@@ -48,9 +46,19 @@ func (s *server) leaveQueue(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	me := sessionOf(c).UserID
-	return reply(s, c, fiber.StatusOK, id, projections.EntryOf, projections.EntryQuery{UserID: me, EntryID: id})(
-		s.service(c).LeaveQueue(c.UserContext(), s.meta(c), me, id))
+	return answerEntry(c, fiber.StatusOK)(s.service(c).LeaveQueueEntry(c.UserContext(), s.meta(c), sessionOf(c).UserID, id))
+}
+
+// answerEntry answers a queue command with the entry as the command left it, from the
+// user's aggregate: the command waits for no read table, and the caller's next read
+// waits for its own write as every read does.
+func answerEntry(c *fiber.Ctx, status int) func(domain.UserEntry, string, error) error {
+	return func(entry domain.UserEntry, position string, err error) error {
+		if err != nil {
+			return err
+		}
+		return answer(c, status, position, projections.EntryOfUser(entry))
+	}
 }
 
 func (s *server) myEntries(c *fiber.Ctx) error {

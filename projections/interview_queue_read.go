@@ -25,6 +25,18 @@ type Entry struct {
 	JoinedAt    jsontime.Time `json:"joined_at"`
 }
 
+// EntryOfUser is the entry as its user's aggregate holds it, in the shape the read
+// table gives: what a command on the entry answers without waiting for the table.
+func EntryOfUser(e domain.UserEntry) Entry {
+	out := Entry{ID: e.ID.String(), Role: string(e.Role), Profession: string(e.Profession), Language: string(e.Language),
+		WindowStart: jsontime.Of(e.Window.Start), WindowEnd: jsontime.Of(e.Window.End), Status: string(e.Status),
+		JoinedAt: jsontime.Of(e.JoinedAt)}
+	if e.InterviewID != uuid.Nil {
+		out.InterviewID = &e.InterviewID
+	}
+	return out
+}
+
 // EntriesQuery asks for a user's entries, of one status or ("") all.
 type EntriesQuery struct {
 	UserID uuid.UUID
