@@ -153,9 +153,16 @@ func (s SchemaAdapter) UnmarshalMessage(params wsql.UnmarshalMessageParams) (wsq
 	}
 	r.Msg = message.NewMessage(string(r.UUID), r.Payload)
 	if r.Metadata != nil {
-		if err := json.Unmarshal(r.Metadata, &r.Msg.Metadata); err != nil {
-			return wsql.Row{}, fmt.Errorf("could not unmarshal metadata as JSON: %w", err)
+		// Every group reads every event: the metadata the append writes (a flat object
+		// of plain strings) is read without encoding/json; anything else falls back to it.
+		md := make(message.Metadata, 12)
+		if !metadataFields(r.Metadata, func(key, value []byte) { md[string(key)] = string(value) }) {
+			md = nil
+			if err := json.Unmarshal(r.Metadata, &md); err != nil {
+				return wsql.Row{}, fmt.Errorf("could not unmarshal metadata as JSON: %w", err)
+			}
 		}
+		r.Msg.Metadata = md
 	}
 	r.ExtraData = map[string]any{"transaction_id": txID}
 	r.Msg.Metadata.Set(MetaPosition, Position{TxID: uint64(txID), Offset: r.Offset}.String())
