@@ -41,9 +41,8 @@ func New(store *eventlog.Store, clock domain.Clock, duration time.Duration, logg
 
 // Run consumes the log until ctx ends.
 func (m *Matchmaker) Run(ctx context.Context) error {
-	return m.store.Log().Consume(ctx, eventstore.SubscriberConfig{
+	return m.store.Log().ConsumeAtomic(ctx, eventstore.SubscriberConfig{
 		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20,
-		Wants: func(env eventstore.Envelope) bool { return handled[env.EventType] },
 	}, m.handle, func(env eventstore.Envelope, err error) {
 		m.logger.Error("matchmaker: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
 	})
@@ -57,57 +56,80 @@ var handled = map[string]bool{
 	domain.MatchMade{}.EventType(): true,
 }
 
+// savepoint holds one event's writes: a failed attempt is rolled back to it and tried
+// again in the same batch. It is set in the round trip of the event's first
+// statements, and a removal releases it in that round trip too.
+const savepoint = "matchmaker_event"
+
+// handle applies one event in its savepoint; the others pass without a round trip.
 func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+	if !handled[env.EventType] {
+		return nil
+	}
 	decoded, err := m.store.Log().Decode(env)
 	if err != nil {
 		return err
 	}
 	switch e := decoded.(type) {
 	case domain.QueueJoined:
-		return m.enqueue(ctx, tx, env, domain.EntryFromJoined(e))
+		err = m.enqueue(ctx, tx, env, domain.EntryFromJoined(e))
 	case domain.QueueEntryRequeued:
-		return m.enqueue(ctx, tx, env, domain.EntryFromRequeued(e))
+		err = m.enqueue(ctx, tx, env, domain.EntryFromRequeued(e))
 	case domain.QueueLeft:
-		return remove(ctx, tx, e.EntryID)
+		err = removeAlone(ctx, tx, e.EntryID)
 	case domain.QueueEntryExpired:
-		return remove(ctx, tx, e.EntryID)
+		err = removeAlone(ctx, tx, e.EntryID)
 	case domain.MatchMade:
-		return remove(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
+		err = removeAlone(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
 	}
-	return nil
+	if err != nil {
+		if _, rbErr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+savepoint); rbErr != nil {
+			err = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+		}
+	}
+	return err
 }
 
 // enqueue records the entry as waiting at the event's position, then looks for its
-// partner among the entries that waited before it.
+// partner among the entries that waited before it; the savepoint, the record and the
+// first page of candidates take one round trip.
 func (m *Matchmaker) enqueue(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry) error {
-	_, err := tx.Exec(ctx, `INSERT INTO matchmaker_waiting
+	now := m.clock.Now()
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT ` + savepoint)
+	b.Queue(`INSERT INTO matchmaker_waiting
 		(entry_id, user_id, role, profession, language, window_start, window_end, position_tx, position_offset)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 		ON CONFLICT (entry_id) DO UPDATE SET window_start = $6, window_end = $7, position_tx = $8, position_offset = $9`,
 		entry.ID, entry.UserID, string(entry.Role), string(entry.Profession), string(entry.Language),
 		entry.Window.Start, entry.Window.End, int64(env.Position.TxID), env.Position.Offset)
-	if err != nil {
+	var first []candidate
+	m.queueCandidates(b, entry, now, eventstore.Position{}, &first)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("enqueue %s: %w", entry.ID, err)
 	}
-	return m.match(ctx, tx, env, entry)
+	if err := m.match(ctx, tx, env, entry, now, first); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `RELEASE SAVEPOINT `+savepoint)
+	return err
 }
 
 // match pairs entry with the earliest waiting entry it is compatible with, trying the
 // next one whenever fresh state refuses a pairing (that entry left, its user got
-// busy), until entry itself stops waiting or no candidate is left.
-func (m *Matchmaker) match(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry) error {
+// busy), until entry itself stops waiting or no candidate is left. candidates is the
+// first page, read at now.
+func (m *Matchmaker) match(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry, now time.Time, candidates []candidate) error {
+	if len(candidates) == 0 {
+		return nil
+	}
 	svc, err := domain.NewService(m.store.In(tx), domain.Config{Clock: m.clock, InterviewDuration: m.duration})
 	if err != nil {
 		return err
 	}
 	meta := domain.Meta{Actor: domain.SystemActor, CorrelationID: env.CorrelationID, CausationID: env.EventID}
-	after := eventstore.Position{}
-	for {
-		now := m.clock.Now()
-		candidates, err := m.candidates(ctx, tx, entry, now, after)
-		if err != nil || len(candidates) == 0 {
-			return err
-		}
+	for len(candidates) > 0 {
+		after := eventstore.Position{}
 		for _, c := range candidates {
 			after = c.position
 			if _, err := domain.Compatible(entry, c.entry, now, m.duration); err != nil {
@@ -130,7 +152,14 @@ func (m *Matchmaker) match(ctx context.Context, tx pgx.Tx, env eventstore.Envelo
 				return err
 			}
 		}
+		now = m.clock.Now()
+		b := &pgx.Batch{}
+		m.queueCandidates(b, entry, now, after, &candidates)
+		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 type candidate struct {
@@ -138,10 +167,10 @@ type candidate struct {
 	position eventstore.Position
 }
 
-// candidates are the waiting entries after a position that could pair with entry by
-// their data; the domain decides on fresh state.
-func (m *Matchmaker) candidates(ctx context.Context, tx pgx.Tx, entry domain.QueueEntry, now time.Time, after eventstore.Position) ([]candidate, error) {
-	rows, err := tx.Query(ctx, `SELECT entry_id, user_id, window_start, window_end, position_tx, position_offset
+// queueCandidates queues the query of the waiting entries after a position that could
+// pair with entry by their data, read into out; the domain decides on fresh state.
+func (m *Matchmaker) queueCandidates(b *pgx.Batch, entry domain.QueueEntry, now time.Time, after eventstore.Position, out *[]candidate) {
+	b.Queue(`SELECT entry_id, user_id, window_start, window_end, position_tx, position_offset
 		FROM matchmaker_waiting
 		WHERE profession = $1 AND language = $2 AND role = $3 AND user_id <> $4
 			AND least(window_end, $5) - greatest(window_start, $6, $7) >= $8
@@ -149,22 +178,20 @@ func (m *Matchmaker) candidates(ctx context.Context, tx pgx.Tx, entry domain.Que
 		ORDER BY position_tx, position_offset
 		LIMIT `+fmt.Sprint(candidatesPage),
 		string(entry.Profession), string(entry.Language), string(entry.Role.Opposite()), entry.UserID,
-		entry.Window.End, entry.Window.Start, now, m.duration, int64(after.TxID), after.Offset)
-	if err != nil {
-		return nil, fmt.Errorf("candidates for %s: %w", entry.ID, err)
-	}
-	defer rows.Close()
-	var out []candidate
-	for rows.Next() {
-		c := candidate{entry: domain.QueueEntry{Role: entry.Role.Opposite(), Profession: entry.Profession, Language: entry.Language}}
-		var tx int64
-		if err := rows.Scan(&c.entry.ID, &c.entry.UserID, &c.entry.Window.Start, &c.entry.Window.End, &tx, &c.position.Offset); err != nil {
-			return nil, err
-		}
-		c.position.TxID = uint64(tx)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		entry.Window.End, entry.Window.Start, now, m.duration, int64(after.TxID), after.Offset).
+		Query(func(rows pgx.Rows) error {
+			*out = (*out)[:0]
+			for rows.Next() {
+				c := candidate{entry: domain.QueueEntry{Role: entry.Role.Opposite(), Profession: entry.Profession, Language: entry.Language}}
+				var tx int64
+				if err := rows.Scan(&c.entry.ID, &c.entry.UserID, &c.entry.Window.Start, &c.entry.Window.End, &tx, &c.position.Offset); err != nil {
+					return fmt.Errorf("candidates for %s: %w", entry.ID, err)
+				}
+				c.position.TxID = uint64(tx)
+				*out = append(*out, c)
+			}
+			return rows.Err()
+		})
 }
 
 func stillWaiting(ctx context.Context, svc *domain.Service, entry domain.QueueEntry) (bool, error) {
@@ -180,8 +207,24 @@ func stillWaiting(ctx context.Context, svc *domain.Service, entry domain.QueueEn
 	return false, nil
 }
 
+const removeSQL = `DELETE FROM matchmaker_waiting WHERE entry_id = ANY($1)`
+
+// remove drops entries that stopped waiting, inside the event's savepoint.
 func remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM matchmaker_waiting WHERE entry_id = ANY($1)`, entries); err != nil {
+	if _, err := tx.Exec(ctx, removeSQL, entries); err != nil {
+		return fmt.Errorf("remove entries %v: %w", entries, err)
+	}
+	return nil
+}
+
+// removeAlone is an event's only write: its savepoint, the removal and the release in
+// one round trip.
+func removeAlone(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT ` + savepoint)
+	b.Queue(removeSQL, entries)
+	b.Queue(`RELEASE SAVEPOINT ` + savepoint)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("remove entries %v: %w", entries, err)
 	}
 	return nil
