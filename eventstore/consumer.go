@@ -136,7 +136,7 @@ func (s *Store) applyInTx(msg *message.Message, env Envelope, apply Handler) err
 	if err != nil {
 		return fmt.Errorf("event %s: %w", env.EventID, err)
 	}
-	if env.Payload, err = s.reveal(ctx, tx, []byte(env.EventID), env.Payload); err != nil {
+	if env.Payload, err = s.reveal(ctx, tx, []byte(env.EventID), env.Payload, nil); err != nil {
 		return err
 	}
 	return apply(ctx, tx, env)

@@ -90,10 +90,10 @@ func newAEAD(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(block)
 }
 
-func (k *Keyring) cached(subject string) (subjectKey, bool) {
+func (k *Keyring) cached(subject []byte) (subjectKey, bool) {
 	k.mu.RLock()
 	defer k.mu.RUnlock()
-	key, ok := k.cache[subject]
+	key, ok := k.cache[string(subject)]
 	if ok && key.aead != nil && time.Since(key.at) > keyCacheTTL {
 		return subjectKey{}, false // a tombstone never expires: an erasure is for good
 	}
@@ -119,7 +119,7 @@ func (k *Keyring) remember(subject string, key subjectKey) {
 // nil when the subject is erased. A key created by tx is cached only once another
 // transaction finds it committed.
 func (k *Keyring) forWrite(ctx context.Context, tx pgx.Tx, subject string) (cipher.AEAD, error) {
-	if key, ok := k.cached(subject); ok {
+	if key, ok := k.cached([]byte(subject)); ok {
 		return key.aead, nil
 	}
 	fresh := make([]byte, 32)
@@ -161,7 +161,7 @@ func (k *Keyring) forWrite(ctx context.Context, tx pgx.Tx, subject string) (ciph
 // created itself (its created_at is the transaction's now()) is not cached: the
 // transaction may still roll back.
 func (k *Keyring) forRead(ctx context.Context, q Querier, subject string) (cipher.AEAD, error) {
-	if key, ok := k.cached(subject); ok {
+	if key, ok := k.cached([]byte(subject)); ok {
 		return key.aead, nil
 	}
 	rows, err := q.Query(ctx, `SELECT wrapped, master_id, created_at = now() FROM `+keysTable+` WHERE subject = $1`, subject)

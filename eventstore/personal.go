@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -119,15 +120,22 @@ func emptyJSON(v json.RawMessage) bool {
 func Sealed(payload []byte) bool { return bytes.Contains(payload, []byte(sealedPrefix)) }
 
 // reveal returns payload with its sealed fields decrypted, and those of erased
-// subjects as Erased. A payload without sealed fields is returned as it is.
-func (s *Store) reveal(ctx context.Context, q Querier, eventID, payload []byte) ([]byte, error) {
+// subjects as Erased. A payload without sealed fields is returned as it is. With
+// scratch, the result is written there (and valid until its next use) instead of
+// into a new buffer.
+func (s *Store) reveal(ctx context.Context, q Querier, eventID, payload []byte, scratch *[]byte) ([]byte, error) {
 	if !Sealed(payload) {
 		return payload, nil
 	}
 	if s.keys == nil {
 		return nil, fmt.Errorf("event %s holds encrypted fields and the store has no keyring", eventID)
 	}
-	out := make([]byte, 0, len(payload))
+	var out []byte
+	if scratch != nil {
+		out = (*scratch)[:0]
+		defer func() { *scratch = out[:0] }()
+	}
+	out = slices.Grow(out, len(payload))
 	rest := payload
 	for {
 		i := bytes.Index(rest, []byte(sealedPrefix))
@@ -140,15 +148,23 @@ func (s *Store) reveal(ctx context.Context, q Querier, eventID, payload []byte) 
 			return nil, fmt.Errorf("%w: a malformed encrypted field in %s", ErrInvalidEvent, eventID)
 		}
 		rest = after
-		aead, err := s.keys.forRead(ctx, q, string(subject))
-		if err != nil {
-			return nil, err
+		key, ok := s.keys.cached(subject)
+		aead := key.aead
+		if !ok {
+			var err error
+			if aead, err = s.keys.forRead(ctx, q, string(subject)); err != nil {
+				return nil, err
+			}
 		}
 		if aead == nil {
 			out = append(out, Erased...)
 			continue
 		}
-		sealed := make([]byte, sealedEncoding.DecodedLen(len(ct)))
+		// The ciphertext is decoded and opened in place at the end of out, and the
+		// plain text moved to where it belongs.
+		start := len(out)
+		out = slices.Grow(out, sealedEncoding.DecodedLen(len(ct)))
+		sealed := out[start : start+sealedEncoding.DecodedLen(len(ct))]
 		n, err := sealedEncoding.Decode(sealed, ct)
 		if err == nil && n < aead.NonceSize() {
 			err = errors.New("ciphertext too short")
@@ -157,13 +173,14 @@ func (s *Store) reveal(ctx context.Context, q Querier, eventID, payload []byte) 
 			return nil, fmt.Errorf("%w: encrypted field of %s: %v", ErrInvalidEvent, eventID, err)
 		}
 		nonce, box := sealed[:aead.NonceSize()], sealed[aead.NonceSize():n]
-		plain, err := aead.Open(box[:0], nonce, box, eventID) // in place
+		plain, err := aead.Open(box[:0], nonce, box, eventID)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt a field of %s: %w", eventID, err)
 		}
-		out = append(out, plain...)
+		out = append(out[:start], plain...)
 	}
-	return append(out, rest...), nil
+	out = append(out, rest...)
+	return out, nil
 }
 
 // uncachedSubjects adds to missing the subjects of the sealed fields of payload
@@ -182,7 +199,7 @@ func (s *Store) uncachedSubjects(payload []byte, missing map[string]bool) {
 		if !ok {
 			return // reveal names the malformed field
 		}
-		if _, ok := s.keys.cached(string(subject)); !ok {
+		if _, ok := s.keys.cached(subject); !ok {
 			missing[string(subject)] = true
 		}
 		rest = after

@@ -26,7 +26,7 @@ func BenchmarkReveal(b *testing.B) {
 	for name, payload := range map[string][]byte{"plain": plain, "sealed": sealed} {
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				if _, err := s.reveal(ctx, nil, []byte("event-1"), payload); err != nil {
+				if _, err := s.reveal(ctx, nil, []byte("event-1"), payload, nil); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -128,7 +128,7 @@ func (s *Store) scanEnvelopes(ctx context.Context, q Querier, rows pgx.Rows, cap
 		return nil, err
 	}
 	for i := range envs {
-		if envs[i].Payload, err = s.reveal(ctx, q, []byte(envs[i].EventID), envs[i].Payload); err != nil {
+		if envs[i].Payload, err = s.reveal(ctx, q, []byte(envs[i].EventID), envs[i].Payload, nil); err != nil {
 			return nil, err
 		}
 	}
@@ -183,7 +183,7 @@ func (s *Store) Decode(env Envelope) (any, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), revealTimeout)
 		defer cancel()
 		var err error
-		if payload, err = s.reveal(ctx, s.pool, []byte(env.EventID), payload); err != nil {
+		if payload, err = s.reveal(ctx, s.pool, []byte(env.EventID), payload, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -35,6 +36,7 @@ type Store struct {
 	commits *commits
 	states  groupStates
 	keys    *Keyring
+	pages   sync.Pool // *heldPage, ScanAll's copies of pages whose keys it reads
 }
 
 // New returns a store over pool that encodes and decodes events with codec.

@@ -59,13 +59,20 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 		// copied and passed on after the rows close, once the missing keys are read in
 		// one query: a key lookup never waits for a second connection while this one
 		// is held.
+		page    *heldPage
 		held    []StoredEvent
-		copies  arena
+		scratch []byte // the revealed payload of the event being passed on
 		missing = map[string]bool{}
 	)
+	defer func() {
+		if page != nil {
+			page.keep(held)
+			s.pages.Put(page)
+		}
+	}()
 	pass := func(ev *StoredEvent) error {
 		var err error
-		if ev.Payload, err = s.reveal(ctx, s.pool, ev.EventID, ev.Payload); err != nil {
+		if ev.Payload, err = s.reveal(ctx, s.pool, ev.EventID, ev.Payload, &scratch); err != nil {
 			return fmt.Errorf("scan after %s: %w", after, err)
 		}
 		if err := fn(ev); err != nil {
@@ -79,11 +86,12 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 			return n, fmt.Errorf("scan after %s: %w", after, err)
 		}
 		s.uncachedSubjects(ev.Payload, missing)
-		if held == nil && len(missing) > 0 {
-			held = make([]StoredEvent, 0, limit-n)
+		if page == nil && len(missing) > 0 {
+			page = s.heldPage()
+			held = page.events[:0]
 		}
-		if held != nil {
-			held = append(held, ev.clone(&copies))
+		if page != nil {
+			held = append(held, ev.clone(&page.copies))
 			continue
 		}
 		if err := pass(&ev); err != nil {
@@ -125,19 +133,57 @@ func (e StoredEvent) clone(a *arena) StoredEvent {
 }
 
 // arena holds the copies of a page's events in a few large buffers instead of one
-// allocation per field.
-type arena struct{ buf []byte }
+// allocation per field; reset, it serves the next page with the same buffers.
+type arena struct {
+	chunks [][]byte
+	cur    int
+}
 
 func (a *arena) copy(b []byte) []byte {
 	if b == nil {
 		return nil
 	}
-	if cap(a.buf)-len(a.buf) < len(b) {
-		a.buf = make([]byte, 0, max(1<<20, len(b)))
+	for ; a.cur < len(a.chunks); a.cur++ {
+		c := a.chunks[a.cur]
+		if cap(c)-len(c) >= len(b) {
+			start := len(c)
+			c = append(c, b...)
+			a.chunks[a.cur] = c
+			return c[start:len(c):len(c)]
+		}
 	}
-	start := len(a.buf)
-	a.buf = append(a.buf, b...)
-	return a.buf[start:len(a.buf):len(a.buf)]
+	a.chunks = append(a.chunks, make([]byte, 0, max(1<<20, len(b))))
+	return a.copy(b)
+}
+
+func (a *arena) reset() {
+	for i := range a.chunks {
+		a.chunks[i] = a.chunks[i][:0]
+	}
+	a.cur = 0
+}
+
+// heldPage is what ScanAll keeps of a page while it reads the keys the page misses:
+// its events and their bytes. Pages are reused, so a replay that starts with no key
+// cached copies every page without allocating one.
+type heldPage struct {
+	events []StoredEvent
+	copies arena
+}
+
+func (s *Store) heldPage() *heldPage {
+	if p, ok := s.pages.Get().(*heldPage); ok {
+		return p
+	}
+	return &heldPage{}
+}
+
+// keep takes back the events slice (grown, perhaps) for the next page, emptied so
+// that it holds on to no bytes but its own.
+func (p *heldPage) keep(events []StoredEvent) {
+	clear(events)
+	p.events = events[:0]
+	p.copies.reset()
 }
 
 // storedEvent fills ev from a row of envelopeColumns in text, with the checks of

@@ -45,11 +45,20 @@ func appendNDJSON(b []byte, e *eventstore.StoredEvent, sequence int64) []byte {
 	return append(b, "}\n"...)
 }
 
+// plainJSON marks the bytes a JSON string holds as they are: printable ASCII but the
+// quote and the backslash.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendJSONString appends s as a JSON string; plain ASCII is copied, anything else is
 // left to encoding/json.
 func appendJSONString(b, s []byte) []byte {
 	for _, c := range s {
-		if c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+		if !plainJSON[c] {
 			var buf bytes.Buffer
 			enc := json.NewEncoder(&buf)
 			enc.SetEscapeHTML(false)
