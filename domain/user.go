@@ -30,7 +30,6 @@ type User struct {
 	form          FormData
 	hasForm       bool
 	entries       []UserEntry // in join order
-	entryAt       map[uuid.UUID]int
 	interviews    map[uuid.UUID]Slot
 	noShows       int
 	registeredAt  time.Time
@@ -89,7 +88,6 @@ func (u *User) Advance(events []Event, version int64) Snapshot {
 	c.professions = slices.Clone(u.professions)
 	c.form.Tools = slices.Clone(u.form.Tools)
 	c.entries = slices.Clone(u.entries)
-	c.entryAt = maps.Clone(u.entryAt)
 	c.interviews = maps.Clone(u.interviews)
 	for _, e := range events {
 		c.apply(value(e))
@@ -99,7 +97,7 @@ func (u *User) Advance(events []Event, version int64) Snapshot {
 }
 
 func newUser() *User {
-	return &User{entryAt: make(map[uuid.UUID]int), interviews: make(map[uuid.UUID]Slot)}
+	return &User{interviews: make(map[uuid.UUID]Slot)}
 }
 
 func (u *User) ID() uuid.UUID                { return u.id }
@@ -129,11 +127,22 @@ func (u *User) Form() (FormData, bool) {
 
 // Entry is one of the user's queue entries.
 func (u *User) Entry(id uuid.UUID) (UserEntry, bool) {
-	i, ok := u.entryAt[id]
-	if !ok {
+	i := u.entryIndex(id)
+	if i < 0 {
 		return UserEntry{}, false
 	}
 	return u.entries[i], true
+}
+
+// entryIndex finds an entry from the newest back, where commands mostly look: no index
+// to copy with every load, however many entries the user has had.
+func (u *User) entryIndex(id uuid.UUID) int {
+	for i := len(u.entries) - 1; i >= 0; i-- {
+		if u.entries[i].ID == id {
+			return i
+		}
+	}
+	return -1
 }
 
 // Entries are all the user's queue entries in join order.
@@ -174,7 +183,6 @@ func (u *User) apply(e Event) {
 		u.form = FormData{Profession: e.Profession, Country: e.Country, Experience: e.Experience,
 			Language: e.Language, Email: e.Email, Phone: e.Phone, Tools: append([]string(nil), e.Tools...)}
 	case QueueJoined:
-		u.entryAt[e.EntryID] = len(u.entries)
 		u.entries = append(u.entries, UserEntry{Status: EntryWaiting, JoinedAt: e.JoinedAt, QueueEntry: QueueEntry{
 			ID: e.EntryID, UserID: e.UserID, Role: e.Role, Profession: e.Profession, Language: e.Language,
 			Window: Window{Start: e.WindowStart, End: e.WindowEnd}}})
@@ -218,7 +226,7 @@ func (u *User) side(candidate, interviewer, candidateEntry, interviewerEntry uui
 }
 
 func (u *User) setStatus(entryID uuid.UUID, s EntryStatus, interviewID uuid.UUID) {
-	if i, ok := u.entryAt[entryID]; ok {
+	if i := u.entryIndex(entryID); i >= 0 {
 		u.entries[i].Status, u.entries[i].InterviewID = s, interviewID
 	}
 }
