@@ -29,7 +29,7 @@ type User struct {
 	professions   []Profession
 	form          FormData
 	hasForm       bool
-	entries       []UserEntry // in join order
+	entries       entryList
 	interviews    map[uuid.UUID]Slot
 	noShows       int
 	registeredAt  time.Time
@@ -87,7 +87,7 @@ func (u *User) Advance(events []Event, version int64) Snapshot {
 	c.recorded = nil
 	c.professions = slices.Clone(u.professions)
 	c.form.Tools = slices.Clone(u.form.Tools)
-	c.entries = slices.Clone(u.entries)
+	c.entries = u.entries.clone()
 	c.interviews = maps.Clone(u.interviews)
 	for _, e := range events {
 		c.apply(value(e))
@@ -126,28 +126,11 @@ func (u *User) Form() (FormData, bool) {
 }
 
 // Entry is one of the user's queue entries.
-func (u *User) Entry(id uuid.UUID) (UserEntry, bool) {
-	i := u.entryIndex(id)
-	if i < 0 {
-		return UserEntry{}, false
-	}
-	return u.entries[i], true
-}
-
-// entryIndex finds an entry from the newest back, where commands mostly look: no index
-// to copy with every load, however many entries the user has had.
-func (u *User) entryIndex(id uuid.UUID) int {
-	for i := len(u.entries) - 1; i >= 0; i-- {
-		if u.entries[i].ID == id {
-			return i
-		}
-	}
-	return -1
-}
+func (u *User) Entry(id uuid.UUID) (UserEntry, bool) { return u.entries.get(id) }
 
 // Entries are all the user's queue entries in join order.
 func (u *User) Entries() []UserEntry {
-	return append(make([]UserEntry, 0, len(u.entries)), u.entries...)
+	return slices.AppendSeq(make([]UserEntry, 0, u.entries.len()), u.entries.all())
 }
 
 // ScheduledInterviews are the interviews holding the user's time, earliest first.
@@ -183,7 +166,7 @@ func (u *User) apply(e Event) {
 		u.form = FormData{Profession: e.Profession, Country: e.Country, Experience: e.Experience,
 			Language: e.Language, Email: e.Email, Phone: e.Phone, Tools: append([]string(nil), e.Tools...)}
 	case QueueJoined:
-		u.entries = append(u.entries, UserEntry{Status: EntryWaiting, JoinedAt: e.JoinedAt, QueueEntry: QueueEntry{
+		u.entries.add(UserEntry{Status: EntryWaiting, JoinedAt: e.JoinedAt, QueueEntry: QueueEntry{
 			ID: e.EntryID, UserID: e.UserID, Role: e.Role, Profession: e.Profession, Language: e.Language,
 			Window: Window{Start: e.WindowStart, End: e.WindowEnd}}})
 	case QueueLeft:
@@ -226,9 +209,7 @@ func (u *User) side(candidate, interviewer, candidateEntry, interviewerEntry uui
 }
 
 func (u *User) setStatus(entryID uuid.UUID, s EntryStatus, interviewID uuid.UUID) {
-	if i := u.entryIndex(entryID); i >= 0 {
-		u.entries[i].Status, u.entries[i].InterviewID = s, interviewID
-	}
+	u.entries.setStatus(entryID, s, interviewID)
 }
 
 func (u *User) mustBe(id uuid.UUID) error {

@@ -57,7 +57,7 @@ func (u *User) JoinQueue(entryID uuid.UUID, in QueueInput, now time.Time, durati
 func (u *User) checkFree(w Window, skipEntry, skipInterview uuid.UUID, now time.Time, duration time.Duration) error {
 	waiting := 0
 	overlaps := false
-	for _, e := range u.entries {
+	for e := range u.entries.all() {
 		if e.ID == skipEntry || e.Status != EntryWaiting || e.Window.Expired(now, duration) {
 			continue
 		}
@@ -134,7 +134,7 @@ func (u *User) ExpireEntry(entryID uuid.UUID, now time.Time, duration time.Durat
 // window still fits: the expiry scheduler needs those too.
 func (u *User) WaitingEntries() []QueueEntry {
 	var out []QueueEntry
-	for _, e := range u.entries {
+	for e := range u.entries.all() {
 		if e.Status == EntryWaiting {
 			out = append(out, e.QueueEntry)
 		}
@@ -157,7 +157,7 @@ func (u *User) waitingEntry(entryID uuid.UUID) (QueueEntry, error) {
 // requeueable decides rule 7 for the side that did not cancel: its matched entry goes
 // back when its window still fits an interview and rule 2 still holds for it.
 func (u *User) requeueable(interviewID uuid.UUID, now time.Time, duration time.Duration) (QueueEntry, bool) {
-	for _, e := range u.entries {
+	for e := range u.entries.all() {
 		if e.Status != EntryMatched || e.InterviewID != interviewID {
 			continue
 		}
