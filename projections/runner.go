@@ -17,10 +17,11 @@ import (
 // Group is the consumer group a projection reads the log as.
 func Group(name string) string { return "projection-" + name }
 
-// checkpointSQL counts an applied event in the transaction that applied it.
+// checkpointSQL counts $3 applied events, the last of $2, in the transaction that
+// applied them.
 const checkpointSQL = `INSERT INTO projection_checkpoints (name, events_applied, last_event_at, updated_at)
-	VALUES ($1, 1, $2, clock_timestamp())
-	ON CONFLICT (name) DO UPDATE SET events_applied = projection_checkpoints.events_applied + 1,
+	VALUES ($1, $3, $2, clock_timestamp())
+	ON CONFLICT (name) DO UPDATE SET events_applied = projection_checkpoints.events_applied + EXCLUDED.events_applied,
 		last_event_at = EXCLUDED.last_event_at, updated_at = EXCLUDED.updated_at,
 		last_error = NULL, last_error_at = NULL, error_position = NULL`
 
@@ -88,11 +89,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var cp checkpoints
 			_ = r.store.ConsumeAtomic(ctx, eventstore.SubscriberConfig{
 				ConsumerGroup: Group(p.Name()), PollInterval: r.cfg.PollInterval, BatchSize: r.cfg.BatchSize,
 				Attempts: r.cfg.Attempts, MaxBackoff: r.cfg.MaxBackoff, Derived: true,
 			}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-				return r.apply(ctx, tx, p, env)
+				return r.apply(ctx, tx, p, &cp, env)
 			}, func(env eventstore.Envelope, err error) {
 				if !errors.Is(err, eventstore.ErrPaused) {
 					return // retried at once, in the same transaction
@@ -110,7 +112,7 @@ func (r *Runner) Run(ctx context.Context) error {
 
 // apply applies one event in the subscriber's transaction, inside a savepoint sent in
 // the same round trip as its writes, so a failed attempt leaves nothing behind.
-func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, env eventstore.Envelope) error {
+func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, cp *checkpoints, env eventstore.Envelope) error {
 	if !p.Handles(env.EventType) {
 		return nil
 	}
@@ -132,7 +134,7 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, env eventst
 		for _, st := range stmts {
 			b.Queue(st.sql, st.args...)
 		}
-		b.Queue(checkpointSQL, p.Name(), env.OccurredAt)
+		cp.count(b, p.Name(), env.OccurredAt)
 		return nil
 	}
 	b := &pgx.Batch{}
@@ -140,7 +142,7 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, env eventst
 	for _, st := range stmts {
 		b.Queue(st.sql, st.args...)
 	}
-	b.Queue(checkpointSQL, p.Name(), env.OccurredAt)
+	b.Queue(checkpointSQL, p.Name(), env.OccurredAt, 1)
 	if r.failHook == nil {
 		b.Queue(`RELEASE SAVEPOINT projection_event`) // one round trip per event
 	}
@@ -157,6 +159,27 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, env eventst
 		err = fmt.Errorf("projection %s, event %s at %s: %w", p.Name(), env.EventType, env.Position, err)
 	}
 	return err
+}
+
+// checkpoints counts a projection's events in its deferred batches: one checkpoint
+// statement per batch, whose count and last time are read when the batch is sent.
+type checkpoints struct {
+	batch *pgx.Batch
+	at    *checkpointCount
+}
+
+type checkpointCount struct {
+	events int64
+	last   time.Time
+}
+
+func (c *checkpoints) count(b *pgx.Batch, name string, at time.Time) {
+	if c.batch != b {
+		c.batch, c.at = b, &checkpointCount{}
+		b.Queue(checkpointSQL, name, &c.at.last, &c.at.events)
+	}
+	c.at.events++
+	c.at.last = at
 }
 
 // recordError leaves a stalled projection's error where every replica's status sees it.
