@@ -142,6 +142,16 @@ func (s *Store) applyInTx(msg *message.Message, env Envelope, apply Handler) err
 	return apply(ctx, tx, env)
 }
 
+// RollbackEvent undoes a failed attempt of a ConsumeAtomic handler that set savepoint
+// before its writes, so that the event can be tried again in the same batch. It returns
+// err, with the rollback's own failure joined.
+func RollbackEvent(ctx context.Context, tx pgx.Tx, savepoint string, err error) error {
+	if _, rbErr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+savepoint); rbErr != nil {
+		return errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
+	}
+	return err
+}
+
 // Deferred is the batch of the subscriber's transaction a message was delivered in: what
 // a handler queues there is sent, with the other events' statements, in one round trip
 // just before the group's offset moves, and commits with it. It says no while the group

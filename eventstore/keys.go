@@ -157,51 +157,35 @@ func (k *Keyring) forWrite(ctx context.Context, tx pgx.Tx, subject string) (ciph
 
 // forRead returns the subject's key, nil when it is erased (or never had one), looked
 // up through q: the connection the caller reads events on, so a reader inside a
-// transaction never waits for a second connection. A key the reading transaction
-// created itself (its created_at is the transaction's now()) is not cached: the
-// transaction may still roll back.
+// transaction never waits for a second connection.
 func (k *Keyring) forRead(ctx context.Context, q Querier, subject string) (cipher.AEAD, error) {
 	if key, ok := k.cached([]byte(subject)); ok {
 		return key.aead, nil
 	}
-	rows, err := q.Query(ctx, `SELECT wrapped, master_id, created_at = now() FROM `+keysTable+` WHERE subject = $1`, subject)
-	if err != nil {
-		return nil, fmt.Errorf("data key of %s: %w", subject, err)
-	}
-	var (
-		stored   []byte
-		masterID string
-		mine     bool
-		found    bool
-	)
-	for rows.Next() {
-		found = true
-		if err := rows.Scan(&stored, &masterID, &mine); err != nil {
-			rows.Close()
-			return nil, fmt.Errorf("data key of %s: %w", subject, err)
-		}
-	}
-	if rows.Err() != nil || !found {
-		// Not cached: a transaction that created the key may not have committed yet.
-		return nil, rows.Err()
-	}
-	key, err := k.unwrap(subject, stored, masterID)
-	if err != nil {
-		return nil, err
-	}
-	if !mine {
-		k.remember(subject, key)
-	}
-	return key.aead, nil
+	var aead cipher.AEAD
+	err := k.read(ctx, q, []string{subject}, func(_ string, key subjectKey) { aead = key.aead })
+	return aead, err
 }
 
-// prefetch caches the keys of subjects read through q in one query, as forRead
-// would one by one; a key the reading transaction created itself is left to forRead.
+// prefetch caches the keys of subjects in one query through q, as forRead would one
+// by one.
 func (k *Keyring) prefetch(ctx context.Context, q Querier, subjects []string) error {
+	return k.read(ctx, q, subjects, func(string, subjectKey) {})
+}
+
+// read looks the keys of subjects up through q and hands each one found to found. A
+// key the reading transaction created itself (its created_at is the transaction's
+// now()) is not cached: the transaction may still roll back; a subject with no row is
+// not cached either, as a transaction that created its key may not have committed yet.
+func (k *Keyring) read(ctx context.Context, q Querier, subjects []string, found func(string, subjectKey)) error {
+	what := fmt.Sprintf("%d subjects", len(subjects))
+	if len(subjects) == 1 {
+		what = subjects[0]
+	}
 	rows, err := q.Query(ctx, `SELECT subject, wrapped, master_id, created_at = now() FROM `+keysTable+`
 		WHERE subject = ANY($1)`, subjects)
 	if err != nil {
-		return fmt.Errorf("data keys of %d subjects: %w", len(subjects), err)
+		return fmt.Errorf("data keys of %s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -211,16 +195,16 @@ func (k *Keyring) prefetch(ctx context.Context, q Querier, subjects []string) er
 			mine              bool
 		)
 		if err := rows.Scan(&subject, &stored, &masterID, &mine); err != nil {
-			return fmt.Errorf("data keys of %d subjects: %w", len(subjects), err)
-		}
-		if mine {
-			continue
+			return fmt.Errorf("data keys of %s: %w", what, err)
 		}
 		key, err := k.unwrap(subject, stored, masterID)
 		if err != nil {
 			return err
 		}
-		k.remember(subject, key)
+		if !mine {
+			k.remember(subject, key)
+		}
+		found(subject, key)
 	}
 	return rows.Err()
 }

@@ -133,7 +133,6 @@ func (s *Store) reveal(ctx context.Context, q Querier, eventID, payload []byte, 
 	var out []byte
 	if scratch != nil {
 		out = (*scratch)[:0]
-		defer func() { *scratch = out[:0] }()
 	}
 	out = slices.Grow(out, len(payload))
 	rest := payload
@@ -180,6 +179,9 @@ func (s *Store) reveal(ctx context.Context, q Querier, eventID, payload []byte, 
 		out = append(out[:start], plain...)
 	}
 	out = append(out, rest...)
+	if scratch != nil {
+		*scratch = out[:0] // grown, for the next event
+	}
 	return out, nil
 }
 

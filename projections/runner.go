@@ -153,10 +153,8 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, cp *checkpo
 		}
 	}
 	if err != nil {
-		if _, rbErr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT projection_event`); rbErr != nil {
-			err = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
-		}
-		err = fmt.Errorf("projection %s, event %s at %s: %w", p.Name(), env.EventType, env.Position, err)
+		err = fmt.Errorf("projection %s, event %s at %s: %w", p.Name(), env.EventType, env.Position,
+			eventstore.RollbackEvent(ctx, tx, "projection_event", err))
 	}
 	return err
 }

@@ -83,11 +83,9 @@ func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envel
 		err = removeAlone(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
 	}
 	if err != nil {
-		if _, rbErr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+savepoint); rbErr != nil {
-			err = errors.Join(err, fmt.Errorf("rollback to savepoint: %w", rbErr))
-		}
+		return eventstore.RollbackEvent(ctx, tx, savepoint, err)
 	}
-	return err
+	return nil
 }
 
 // enqueue records the entry as waiting at the event's position, then looks for its
