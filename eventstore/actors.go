@@ -2,26 +2,25 @@ package eventstore
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/jackc/pgx/v5"
 )
 
 const actorsTable = `log_actor_positions`
 
-// recordActor keeps the newest position an actor appended at, in the append's own
-// transaction, so that position is visible exactly when the events are. Concurrent
-// appends of one actor queue on its row; the later position in the log wins.
-func recordActor(ctx context.Context, tx pgx.Tx, actor string, at Position) error {
+// queueActor queues the move of actor's position to the newest event the append
+// before it in b wrote, in the append's own transaction, so that position is visible
+// exactly when the events are: the transaction's id and its session's last offset,
+// which is the insert's newest row. Concurrent appends of one actor queue on its row;
+// the later position in the log wins.
+func queueActor(b *pgx.Batch, actor string) {
 	if actor == "" || actor == ActorSystem {
-		return nil
+		return
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO `+actorsTable+` AS a (actor, transaction_id, "offset")
-		VALUES ($1, $2::text::xid8, $3)
+	b.Queue(`INSERT INTO `+actorsTable+` AS a (actor, transaction_id, "offset")
+		VALUES ($1, pg_current_xact_id(), currval('`+eventsTable+`_offset_seq'))
 		ON CONFLICT (actor) DO UPDATE SET transaction_id = EXCLUDED.transaction_id, "offset" = EXCLUDED."offset"
-		WHERE (a.transaction_id, a."offset") < (EXCLUDED.transaction_id, EXCLUDED."offset")`,
-		actor, strconv.FormatUint(at.TxID, 10), at.Offset)
-	return err
+		WHERE (a.transaction_id, a."offset") < (EXCLUDED.transaction_id, EXCLUDED."offset")`, actor)
 }
 
 // ActorsPosition is the newest position any of the actors appended at; the zero

@@ -16,147 +16,162 @@ import (
 
 func TestExactAppendRaceHasOneWinnerPerVersion(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	store, pool := newStore(t)
-	const writers, rounds = 64, 10
-	for round := int64(0); round < rounds; round++ {
-		var (
-			wg        sync.WaitGroup
-			start     = make(chan struct{})
-			mu        sync.Mutex
-			wins      int
-			conflicts int
-			others    []error
-		)
-		for w := 0; w < writers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				_, err := appendTx(ctx, store, pool, eventstore.Meta{Actor: fmt.Sprint(w)}, eventstore.StreamAppend{
-					StreamID: "cart-1", Expected: eventstore.Exact(round),
-					Events: []any{itemAdded{Item: fmt.Sprintf("r%d-w%d", round, w)}},
-				})
-				mu.Lock()
-				defer mu.Unlock()
-				var ce *eventstore.ConcurrencyError
-				switch {
-				case err == nil:
-					wins++
-				case errors.Is(err, eventstore.ErrConcurrency) && errors.As(err, &ce) && ce.Stream == "cart-1" && ce.Actual == round+1:
-					conflicts++
-				default:
-					others = append(others, err)
+	for _, a := range appenders {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store, pool := newStore(t)
+			const writers, rounds = 64, 10
+			for round := int64(0); round < rounds; round++ {
+				var (
+					wg        sync.WaitGroup
+					start     = make(chan struct{})
+					mu        sync.Mutex
+					wins      int
+					conflicts int
+					others    []error
+				)
+				for w := 0; w < writers; w++ {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						<-start
+						_, err := a.append(ctx, store, pool, eventstore.Meta{Actor: fmt.Sprint(w)}, eventstore.StreamAppend{
+							StreamID: "cart-1", Expected: eventstore.Exact(round),
+							Events: []any{itemAdded{Item: fmt.Sprintf("r%d-w%d", round, w)}},
+						})
+						mu.Lock()
+						defer mu.Unlock()
+						var ce *eventstore.ConcurrencyError
+						switch {
+						case err == nil:
+							wins++
+						case errors.Is(err, eventstore.ErrConcurrency) && errors.As(err, &ce) && ce.Stream == "cart-1" && ce.Actual == round+1:
+							conflicts++
+						default:
+							others = append(others, err)
+						}
+					}()
 				}
-			}()
-		}
-		close(start)
-		wg.Wait()
-		if wins != 1 || conflicts != writers-1 || len(others) > 0 {
-			t.Fatalf("round %d: %d wins, %d conflicts naming the stream and version %d, other errors %v", round, wins, conflicts, round+1, others)
-		}
-	}
-	envs, err := store.ReadStream(ctx, "cart-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(envs) != rounds {
-		t.Fatalf("stream has %d events, want %d", len(envs), rounds)
-	}
-	for i, e := range envs {
-		if e.StreamVersion != int64(i+1) {
-			t.Fatalf("event %d has version %d: a gap or a duplicate", i, e.StreamVersion)
-		}
+				close(start)
+				wg.Wait()
+				if wins != 1 || conflicts != writers-1 || len(others) > 0 {
+					t.Fatalf("round %d: %d wins, %d conflicts naming the stream and version %d, other errors %v", round, wins, conflicts, round+1, others)
+				}
+			}
+			envs, err := store.ReadStream(ctx, "cart-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(envs) != rounds {
+				t.Fatalf("stream has %d events, want %d", len(envs), rounds)
+			}
+			for i, e := range envs {
+				if e.StreamVersion != int64(i+1) {
+					t.Fatalf("event %d has version %d: a gap or a duplicate", i, e.StreamVersion)
+				}
+			}
+		})
 	}
 }
 
 func TestAnyAppendsFromManyWritersAllLand(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	store, pool := newStore(t)
-	const writers = 32
-	var wg sync.WaitGroup
-	errs := make(chan error, writers)
-	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
-				StreamID: "log-1", Expected: eventstore.Any, Events: []any{itemAdded{Count: w}, itemRemoved{}},
-			})
-			errs <- err
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatalf("append with Any failed: %v", err)
-		}
-	}
-	envs, err := store.ReadStream(ctx, "log-1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(envs) != 2*writers {
-		t.Fatalf("%d events, want %d", len(envs), 2*writers)
-	}
-	for i, e := range envs {
-		if e.StreamVersion != int64(i+1) {
-			t.Fatalf("event %d has version %d", i, e.StreamVersion)
-		}
-		// Each writer's two events stay together, in order.
-		if want := []string{"ItemAdded", "ItemRemoved"}[i%2]; e.EventType != want {
-			t.Fatalf("event %d is %s, want %s", i, e.EventType, want)
-		}
+	for _, a := range appenders {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store, pool := newStore(t)
+			const writers = 32
+			var wg sync.WaitGroup
+			errs := make(chan error, writers)
+			for w := 0; w < writers; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					_, err := a.append(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+						StreamID: "log-1", Expected: eventstore.Any, Events: []any{itemAdded{Count: w}, itemRemoved{}},
+					})
+					errs <- err
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				if err != nil {
+					t.Fatalf("append with Any failed: %v", err)
+				}
+			}
+			envs, err := store.ReadStream(ctx, "log-1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(envs) != 2*writers {
+				t.Fatalf("%d events, want %d", len(envs), 2*writers)
+			}
+			for i, e := range envs {
+				if e.StreamVersion != int64(i+1) {
+					t.Fatalf("event %d has version %d", i, e.StreamVersion)
+				}
+				// Each writer's two events stay together, in order.
+				if want := []string{"ItemAdded", "ItemRemoved"}[i%2]; e.EventType != want {
+					t.Fatalf("event %d is %s, want %s", i, e.EventType, want)
+				}
+			}
+		})
 	}
 }
 
 func TestMultiStreamAppendWritesAllOrNothing(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
-	store, pool := newStore(t)
-	for _, s := range []string{"a", "b"} {
-		if _, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
-			StreamID: s, Expected: eventstore.NoStream, Events: []any{itemAdded{Item: s}},
-		}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cases := []struct {
-		name       string
-		b          eventstore.ExpectedVersion
-		wantActual int64
-	}{
-		{"stream ahead of the expectation", eventstore.NoStream, 1},
-		{"stream behind the expectation", eventstore.Exact(3), 1},
-	}
-	for _, tc := range cases {
-		_, err := appendTx(ctx, store, pool, eventstore.Meta{},
-			eventstore.StreamAppend{StreamID: "a", Expected: eventstore.Exact(1), Events: []any{itemAdded{Item: "a2"}, itemAdded{Item: "a3"}}},
-			eventstore.StreamAppend{StreamID: "c", Expected: eventstore.NoStream, Events: []any{itemAdded{Item: "c1"}}},
-			eventstore.StreamAppend{StreamID: "b", Expected: tc.b, Events: []any{itemRemoved{Item: "b"}}},
-		)
-		var ce *eventstore.ConcurrencyError
-		if !errors.As(err, &ce) || ce.Stream != "b" || ce.Actual != tc.wantActual || ce.Expected != tc.b {
-			t.Fatalf("%s: got %v, want a concurrency error on b at version %d", tc.name, err, tc.wantActual)
-		}
-		if n := countEvents(t, pool); n != 2 {
-			t.Fatalf("%s: the log holds %d events after a failed append, want 2", tc.name, n)
-		}
-	}
-	// The same append with the right expectation lands whole.
-	if _, err := appendTx(ctx, store, pool, eventstore.Meta{},
-		eventstore.StreamAppend{StreamID: "a", Expected: eventstore.Exact(1), Events: []any{itemAdded{Item: "a2"}, itemAdded{Item: "a3"}}},
-		eventstore.StreamAppend{StreamID: "c", Expected: eventstore.NoStream, Events: []any{itemAdded{Item: "c1"}}},
-		eventstore.StreamAppend{StreamID: "b", Expected: eventstore.Exact(1), Events: []any{itemRemoved{Item: "b"}}},
-	); err != nil {
-		t.Fatal(err)
-	}
-	for stream, want := range map[string]int64{"a": 3, "b": 2, "c": 1} {
-		if envs, err := store.ReadStream(ctx, stream); err != nil || int64(len(envs)) != want || envs[len(envs)-1].StreamVersion != want {
-			t.Fatalf("stream %s holds %d events (%v), want versions up to %d", stream, len(envs), err, want)
-		}
+	for _, a := range appenders {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			store, pool := newStore(t)
+			for _, s := range []string{"a", "b"} {
+				if _, err := a.append(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+					StreamID: s, Expected: eventstore.NoStream, Events: []any{itemAdded{Item: s}},
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cases := []struct {
+				name       string
+				b          eventstore.ExpectedVersion
+				wantActual int64
+			}{
+				{"stream ahead of the expectation", eventstore.NoStream, 1},
+				{"stream behind the expectation", eventstore.Exact(3), 1},
+			}
+			for _, tc := range cases {
+				_, err := a.append(ctx, store, pool, eventstore.Meta{},
+					eventstore.StreamAppend{StreamID: "a", Expected: eventstore.Exact(1), Events: []any{itemAdded{Item: "a2"}, itemAdded{Item: "a3"}}},
+					eventstore.StreamAppend{StreamID: "c", Expected: eventstore.NoStream, Events: []any{itemAdded{Item: "c1"}}},
+					eventstore.StreamAppend{StreamID: "b", Expected: tc.b, Events: []any{itemRemoved{Item: "b"}}},
+				)
+				var ce *eventstore.ConcurrencyError
+				if !errors.As(err, &ce) || ce.Stream != "b" || ce.Actual != tc.wantActual || ce.Expected != tc.b {
+					t.Fatalf("%s: got %v, want a concurrency error on b at version %d", tc.name, err, tc.wantActual)
+				}
+				if n := countEvents(t, pool); n != 2 {
+					t.Fatalf("%s: the log holds %d events after a failed append, want 2", tc.name, n)
+				}
+			}
+			// The same append with the right expectation lands whole.
+			if _, err := a.append(ctx, store, pool, eventstore.Meta{},
+				eventstore.StreamAppend{StreamID: "a", Expected: eventstore.Exact(1), Events: []any{itemAdded{Item: "a2"}, itemAdded{Item: "a3"}}},
+				eventstore.StreamAppend{StreamID: "c", Expected: eventstore.NoStream, Events: []any{itemAdded{Item: "c1"}}},
+				eventstore.StreamAppend{StreamID: "b", Expected: eventstore.Exact(1), Events: []any{itemRemoved{Item: "b"}}},
+			); err != nil {
+				t.Fatal(err)
+			}
+			for stream, want := range map[string]int64{"a": 3, "b": 2, "c": 1} {
+				if envs, err := store.ReadStream(ctx, stream); err != nil || int64(len(envs)) != want || envs[len(envs)-1].StreamVersion != want {
+					t.Fatalf("stream %s holds %d events (%v), want versions up to %d", stream, len(envs), err, want)
+				}
+			}
+		})
 	}
 }
 
@@ -211,42 +226,47 @@ func TestPositionRoundTripsThroughItsString(t *testing.T) {
 // naming the conflict must not wait for a connection that none of them will free.
 func TestConflictsThatFillThePoolStillReturn(t *testing.T) {
 	t.Parallel()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cfg, err := pgxpool.ParseConfig(testdb.NewDatabase(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.MaxConns = 4
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	store := eventstore.New(pool, newCodec(t), nil)
-	const writers = 32
-	errs := make(chan error, writers)
-	start := make(chan struct{})
-	for w := 0; w < writers; w++ {
-		go func() {
-			<-start
-			_, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
-				StreamID: "crowded", Expected: eventstore.NoStream, Events: []any{itemAdded{Count: w}}})
-			errs <- err
-		}()
-	}
-	close(start)
-	wins := 0
-	for range writers {
-		err := <-errs
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, eventstore.ErrConcurrency):
-			t.Fatalf("an append failed with %v, want a concurrency error", err)
-		}
-	}
-	if wins != 1 {
-		t.Fatalf("%d appends created the stream, want 1", wins)
+	for _, a := range appenders {
+		t.Run(a.name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			cfg, err := pgxpool.ParseConfig(testdb.NewDatabase(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg.MaxConns = 4
+			pool, err := pgxpool.NewWithConfig(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			store := eventstore.New(pool, newCodec(t), nil)
+			const writers = 32
+			errs := make(chan error, writers)
+			start := make(chan struct{})
+			for w := 0; w < writers; w++ {
+				go func() {
+					<-start
+					_, err := a.append(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
+						StreamID: "crowded", Expected: eventstore.NoStream, Events: []any{itemAdded{Count: w}}})
+					errs <- err
+				}()
+			}
+			close(start)
+			wins := 0
+			for range writers {
+				err := <-errs
+				switch {
+				case err == nil:
+					wins++
+				case !errors.Is(err, eventstore.ErrConcurrency):
+					t.Fatalf("an append failed with %v, want a concurrency error", err)
+				}
+			}
+			if wins != 1 {
+				t.Fatalf("%d appends created the stream, want 1", wins)
+			}
+		})
 	}
 }

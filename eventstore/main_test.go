@@ -40,7 +40,7 @@ func newStore(t testing.TB) (*eventstore.Store, *pgxpool.Pool) {
 	return eventstore.New(pool, newCodec(t), nil), pool
 }
 
-// appendTx appends in a transaction of its own, as a command would.
+// appendTx appends in a transaction the caller owns and then commits.
 func appendTx(ctx context.Context, store *eventstore.Store, pool *pgxpool.Pool, meta eventstore.Meta, appends ...eventstore.StreamAppend) (eventstore.Position, error) {
 	var pos eventstore.Position
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -50,6 +50,17 @@ func appendTx(ctx context.Context, store *eventstore.Store, pool *pgxpool.Pool, 
 	})
 	return pos, err
 }
+
+// appendCommitted appends in a transaction of the store's own, as a command does.
+func appendCommitted(ctx context.Context, store *eventstore.Store, _ *pgxpool.Pool, meta eventstore.Meta, appends ...eventstore.StreamAppend) (eventstore.Position, error) {
+	return store.AppendCommitted(ctx, meta, appends...)
+}
+
+// appenders are the two ways to append, which keep the same promises.
+var appenders = []struct {
+	name   string
+	append func(context.Context, *eventstore.Store, *pgxpool.Pool, eventstore.Meta, ...eventstore.StreamAppend) (eventstore.Position, error)
+}{{"in the caller's transaction", appendTx}, {"committed alone", appendCommitted}}
 
 func countEvents(t testing.TB, pool *pgxpool.Pool) int {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -87,31 +88,102 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...Str
 	if err != nil {
 		return Position{}, err
 	}
-	for _, p := range seals {
-		msg := msgs[p.msg]
-		if msg.Payload, err = s.sealPayload(ctx, tx, msg.UUID, p.subject, p.fields, msg.Payload); err != nil {
-			return Position{}, fmt.Errorf("append to %s: %w", msg.Metadata.Get(MetaStreamID), err)
-		}
-	}
-	s.commits.appended(tx.Conn())
-	if err := s.resolveAny(ctx, tx, appends, msgs); err != nil {
+	if err := s.prepare(ctx, tx, appends, msgs, seals); err != nil {
 		return Position{}, err
 	}
-	exec := &returningExec{Tx: wsql.TxFromPgx(tx), tx: tx}
-	publisher, err := wsql.NewPublisher(exec, wsql.PublisherConfig{SchemaAdapter: s.schema}, s.logger)
+	s.commits.appended(tx.Conn())
+	b := &pgx.Batch{}
+	b.Queue(`SAVEPOINT ` + appendSavepoint)
+	var last Position
+	if err := s.queueInsert(b, meta.Actor, msgs, &last); err != nil {
+		return Position{}, err
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if !versionConflict(err) {
+			return Position{}, fmt.Errorf("append: %w", err)
+		}
+		if _, rbErr := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+appendSavepoint); rbErr != nil {
+			return Position{}, unreadableConflict(appends, rbErr)
+		}
+		return Position{}, s.conflict(ctx, tx, appends)
+	}
+	return last, nil
+}
+
+// AppendCommitted writes the events of every stream in a transaction of its own and
+// commits it: all of them or, if any stream is not at its expected version, none. When
+// nothing has to be read first (no personal field to seal, no stream appended with
+// Any), the insert and the actor's position go in one round trip as the implicit
+// transaction of a pipeline, with no BEGIN or COMMIT of their own; otherwise in InTx.
+func (s *Store) AppendCommitted(ctx context.Context, meta Meta, appends ...StreamAppend) (Position, error) {
+	msgs, seals, err := s.messages(ctx, meta, appends)
+	if err != nil {
+		return Position{}, err
+	}
+	if len(seals) > 0 || slices.ContainsFunc(appends, func(a StreamAppend) bool { return a.Expected.kind == expectAny }) {
+		var last Position
+		err := s.InTx(ctx, func(tx pgx.Tx) error {
+			var err error
+			last, err = s.Append(ctx, tx, meta, appends...)
+			return err
+		})
+		return last, err
+	}
+	b := &pgx.Batch{}
+	var last Position
+	if err := s.queueInsert(b, meta.Actor, msgs, &last); err != nil {
+		return Position{}, err
+	}
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return Position{}, fmt.Errorf("append: %w", err)
 	}
-	if err := publisher.Publish(Topic, msgs...); err != nil {
-		if conflict := s.conflict(ctx, tx, err, appends); conflict != nil {
-			return Position{}, conflict
+	defer conn.Release()
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		if !versionConflict(err) {
+			return Position{}, fmt.Errorf("append: %w", err)
 		}
-		return Position{}, fmt.Errorf("append: %w", err)
+		return Position{}, s.conflict(ctx, conn, appends) // the pipeline has rolled back
 	}
-	if err := recordActor(ctx, tx, meta.Actor, exec.last); err != nil {
-		return Position{}, fmt.Errorf("append: record the actor's position: %w", err)
+	s.commits.signal()
+	return last, nil
+}
+
+// prepare seals the personal fields of msgs and numbers the events of streams appended
+// with Any, inside tx.
+func (s *Store) prepare(ctx context.Context, tx pgx.Tx, appends []StreamAppend, msgs []*message.Message, seals []sealing) error {
+	for _, p := range seals {
+		msg := msgs[p.msg]
+		var err error
+		if msg.Payload, err = s.sealPayload(ctx, tx, msg.UUID, p.subject, p.fields, msg.Payload); err != nil {
+			return fmt.Errorf("append to %s: %w", msg.Metadata.Get(MetaStreamID), err)
+		}
 	}
-	return exec.last, nil
+	return s.resolveAny(ctx, tx, appends, msgs)
+}
+
+// queueInsert queues the insert of msgs, in the schema adapter's one statement whose
+// RETURNING sets last to the position of the newest row, and the actor's move to it.
+func (s *Store) queueInsert(b *pgx.Batch, actor string, msgs []*message.Message, last *Position) error {
+	insert, err := s.schema.InsertQuery(wsql.InsertQueryParams{Topic: Topic, Msgs: msgs})
+	if err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
+	b.Queue(insert.Query, insert.Args...).Query(func(rows pgx.Rows) error {
+		for rows.Next() {
+			var txID wsql.XID8
+			var offset int64
+			if err := rows.Scan(&txID, &offset); err != nil {
+				return err
+			}
+			if p := (Position{TxID: uint64(txID), Offset: offset}); last.Less(p) {
+				*last = p
+			}
+		}
+		return rows.Err()
+	})
+	queueActor(b, actor)
+	return nil
 }
 
 // messages validates the appends and turns them into watermill messages before any
@@ -199,28 +271,25 @@ func (s *Store) resolveAny(ctx context.Context, tx pgx.Tx, appends []StreamAppen
 	return nil
 }
 
-// conflict turns a broken stream constraint into a *ConcurrencyError naming the first
-// stream whose version is not the expected one. The insert ran in a savepoint, so the
-// versions are read on the caller's own connection after rolling back to it: reading
-// them on another connection of the pool would wait for one that a crowd of failed
-// appends may hold, and a bounded wait fails on a busy machine.
-func (s *Store) conflict(ctx context.Context, tx pgx.Tx, err error, appends []StreamAppend) error {
+// versionConflict says whether err is the insert breaking a stream's version constraint.
+func versionConflict(err error) bool {
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) {
-		return nil
+		return false
 	}
-	isVersion := (pgErr.Code == "23505" && strings.HasSuffix(pgErr.ConstraintName, "_stream_version_key")) ||
+	return (pgErr.Code == "23505" && strings.HasSuffix(pgErr.ConstraintName, "_stream_version_key")) ||
 		(pgErr.Code == "23514" && strings.HasSuffix(pgErr.ConstraintName, "_stream_check"))
-	if !isVersion {
-		return nil
-	}
-	streams := make([]string, len(appends))
-	for i, a := range appends {
-		streams[i] = a.StreamID
-	}
-	versions, verr := streamVersions(ctx, tx, streams)
-	if verr != nil {
-		return fmt.Errorf("%w: one of the streams %v (their versions are unreadable: %v)", ErrConcurrency, streams, verr)
+}
+
+// conflict is the *ConcurrencyError of an insert that broke a stream's version
+// constraint, naming the first stream whose version is not the expected one. The
+// versions are read through q, the append's own connection once the insert is undone:
+// reading them on another connection of the pool would wait for one that a crowd of
+// failed appends may hold, and a bounded wait fails on a busy machine.
+func (s *Store) conflict(ctx context.Context, q Querier, appends []StreamAppend) error {
+	versions, err := streamVersions(ctx, q, streamIDs(appends))
+	if err != nil {
+		return unreadableConflict(appends, err)
 	}
 	var found *ConcurrencyError
 	for _, a := range appends {
@@ -236,18 +305,26 @@ func (s *Store) conflict(ctx context.Context, tx pgx.Tx, err error, appends []St
 	return found
 }
 
+func unreadableConflict(appends []StreamAppend, err error) error {
+	return fmt.Errorf("%w: one of the streams %v (their versions are unreadable: %v)", ErrConcurrency, streamIDs(appends), err)
+}
+
+func streamIDs(appends []StreamAppend) []string {
+	streams := make([]string, len(appends))
+	for i, a := range appends {
+		streams[i] = a.StreamID
+	}
+	return streams
+}
+
 // appendSavepoint is set right before the insert, in the same round trip, so that a
 // conflict can be named inside the caller's transaction.
 const appendSavepoint = "eventstore_append"
 
-// streamVersions rolls tx back to the append's savepoint and reads the current
-// versions; in READ COMMITTED the read sees the writer that won. (Not one batch: pgx
-// prepares a batch's queries before running any, and the transaction is still aborted.)
-func streamVersions(ctx context.Context, tx pgx.Tx, streams []string) (map[string]int64, error) {
-	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT `+appendSavepoint); err != nil {
-		return nil, err
-	}
-	rows, err := tx.Query(ctx, `SELECT stream_id, max(stream_version) FROM `+eventsTable+`
+// streamVersions reads the current versions of streams; in READ COMMITTED the read
+// sees the writer that won.
+func streamVersions(ctx context.Context, q Querier, streams []string) (map[string]int64, error) {
+	rows, err := q.Query(ctx, `SELECT stream_id, max(stream_version) FROM `+eventsTable+`
 		WHERE stream_id = ANY($1) GROUP BY stream_id`, streams)
 	if err != nil {
 		return nil, err
@@ -263,40 +340,4 @@ func streamVersions(ctx context.Context, tx pgx.Tx, streams []string) (map[strin
 		versions[stream] = v
 	}
 	return versions, rows.Err()
-}
-
-// returningExec runs the publisher's insert as a query, to read back the position of
-// the rows it wrote from the insert's RETURNING clause.
-type returningExec struct {
-	wsql.Tx
-	tx   pgx.Tx
-	last Position
-}
-
-type rowsAffected int64
-
-func (r rowsAffected) RowsAffected() (int64, error) { return int64(r), nil }
-
-func (e *returningExec) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
-	var n int64
-	batch := &pgx.Batch{}
-	batch.Queue(`SAVEPOINT ` + appendSavepoint)
-	batch.Queue(query, args...).Query(func(rows pgx.Rows) error {
-		for rows.Next() {
-			var txID wsql.XID8
-			var offset int64
-			if err := rows.Scan(&txID, &offset); err != nil {
-				return err
-			}
-			if p := (Position{TxID: uint64(txID), Offset: offset}); e.last.Less(p) {
-				e.last = p
-			}
-			n++
-		}
-		return rows.Err()
-	})
-	if err := e.tx.SendBatch(ctx, batch).Close(); err != nil {
-		return nil, err
-	}
-	return rowsAffected(n), nil
 }

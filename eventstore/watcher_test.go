@@ -22,20 +22,20 @@ func TestActorsPosition(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	store, pool := newStore(t)
-	add := func(actor, stream string) eventstore.Position {
+	add := func(actor, stream string, expected eventstore.ExpectedVersion) eventstore.Position {
 		t.Helper()
-		pos, err := appendTx(ctx, store, pool, eventstore.Meta{Actor: actor},
-			eventstore.StreamAppend{StreamID: stream, Expected: eventstore.Any, Events: []any{itemAdded{Item: "x", Count: 1}}})
+		pos, err := store.AppendCommitted(ctx, eventstore.Meta{Actor: actor},
+			eventstore.StreamAppend{StreamID: stream, Expected: expected, Events: []any{itemAdded{Item: "x", Count: 1}, itemRemoved{Item: "x"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return pos
 	}
-	first := add("alice", "cart-1")
-	add(eventstore.ActorSystem, "cart-1")
-	add("bob", "cart-2")
+	first := add("alice", "cart-1", eventstore.NoStream)
+	add(eventstore.ActorSystem, "cart-1", eventstore.Exact(2))
+	add("bob", "cart-2", eventstore.NoStream)
 	if got, err := store.ActorsPosition(ctx, "alice"); err != nil || got != first {
-		t.Fatalf("alice's position %s (%v), want %s", got, err, first)
+		t.Fatalf("alice's position %s (%v), want %s, her append's last event", got, err, first)
 	}
 	if got, _ := store.ActorsPosition(ctx, eventstore.ActorSystem); got != (eventstore.Position{}) {
 		t.Fatalf("the system's appends were kept: %s", got)
@@ -50,7 +50,7 @@ func TestActorsPosition(t *testing.T) {
 	if _, err := older.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
 		t.Fatal(err)
 	}
-	newer := add("alice", "cart-3")
+	newer := add("alice", "cart-3", eventstore.NoStream)
 	if _, err := store.Append(ctx, older, eventstore.Meta{Actor: "alice"},
 		eventstore.StreamAppend{StreamID: "cart-4", Expected: eventstore.Any, Events: []any{itemAdded{Item: "y"}}}); err != nil {
 		t.Fatal(err)

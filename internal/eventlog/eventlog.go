@@ -178,13 +178,8 @@ func (s *Store) read(ctx context.Context, q eventstore.Querier, stream string, v
 
 // Append writes the changes in a transaction of its own.
 func (s *Store) Append(ctx context.Context, meta domain.Meta, changes ...domain.Change) (string, error) {
-	var pos eventstore.Position
-	err := s.log.InTx(ctx, func(tx pgx.Tx) error {
-		var err error
-		pos, err = s.AppendTx(ctx, tx, meta, changes...)
-		return err
-	})
-	if err != nil {
+	pos, err := s.log.AppendCommitted(ctx, logMeta(meta), streamAppends(changes)...)
+	if err = s.appended(changes, err); err != nil {
 		return "", err
 	}
 	return pos.String(), nil
@@ -194,6 +189,15 @@ func (s *Store) Append(ctx context.Context, meta domain.Meta, changes ...domain.
 // (the matchmaker's offset). A version conflict is both eventstore.ErrConcurrency and
 // domain.ErrConcurrency.
 func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, meta domain.Meta, changes ...domain.Change) (eventstore.Position, error) {
+	pos, err := s.log.Append(ctx, tx, logMeta(meta), streamAppends(changes)...)
+	return pos, s.appended(changes, err)
+}
+
+func logMeta(meta domain.Meta) eventstore.Meta {
+	return eventstore.Meta{Actor: meta.Actor, CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, OccurredAt: meta.OccurredAt}
+}
+
+func streamAppends(changes []domain.Change) []eventstore.StreamAppend {
 	appends := make([]eventstore.StreamAppend, len(changes))
 	for i, c := range changes {
 		events := make([]any, len(c.Events))
@@ -202,18 +206,21 @@ func (s *Store) AppendTx(ctx context.Context, tx pgx.Tx, meta domain.Meta, chang
 		}
 		appends[i] = eventstore.StreamAppend{StreamID: c.Stream, Expected: eventstore.Exact(c.Expected), Events: events}
 	}
-	pos, err := s.log.Append(ctx, tx, eventstore.Meta{
-		Actor: meta.Actor, CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, OccurredAt: meta.OccurredAt,
-	}, appends...)
+	return appends
+}
+
+// appended is err of an append of changes, a version conflict marked as the domain's
+// too; an erasure among the changes empties the folds.
+func (s *Store) appended(changes []domain.Change, err error) error {
 	if errors.Is(err, eventstore.ErrConcurrency) {
-		return pos, fmt.Errorf("%w: %w", domain.ErrConcurrency, err)
+		return fmt.Errorf("%w: %w", domain.ErrConcurrency, err)
 	}
 	for _, c := range changes {
 		if erases(c.Events) {
 			s.folds.erase("", nil)
 		}
 	}
-	return pos, err
+	return err
 }
 
 // In is the domain's Store inside tx: loads see what tx wrote, and each append runs in
