@@ -152,19 +152,29 @@ func RollbackEvent(ctx context.Context, tx pgx.Tx, savepoint string, err error) 
 	return err
 }
 
-// Deferred is the batch of the subscriber's transaction a message was delivered in: what
-// a handler queues there is sent, with the other events' statements, in one round trip
-// just before the group's offset moves, and commits with it. It says no while the group
-// recovers from deferred writes that failed (each event then writes as it comes), and for
-// a message of no subscriber's.
-func Deferred(ctx context.Context) (*pgx.Batch, bool) {
+// Deferral is what the handlers of one subscriber transaction put off until just
+// before the group's offset moves: then each queues its writes, and they go in one
+// round trip and commit with the offset.
+type Deferral struct {
+	sends []func(*pgx.Batch) error
+}
+
+// OnSend has send queue its writes into the transaction's batch when it goes: a handler
+// collects the events of a batch and writes them in as few statements as they allow.
+// An error from send fails the batch like a failed write.
+func (d *Deferral) OnSend(send func(*pgx.Batch) error) { d.sends = append(d.sends, send) }
+
+// Deferred is the Deferral of the subscriber's transaction a message was delivered in.
+// It says no while the group recovers from deferred writes that failed (each event then
+// writes as it comes), and for a message of no subscriber's.
+func Deferred(ctx context.Context) (*Deferral, bool) {
 	t, _ := wsql.TxFromContext(ctx)
 	w, ok := t.(*wakingTx)
 	if !ok || w.beginner.oneByOne.Load() {
 		return nil, false
 	}
 	if w.deferred == nil {
-		w.deferred = &pgx.Batch{}
+		w.deferred = &Deferral{}
 	}
 	return w.deferred, true
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -199,5 +200,86 @@ func TestConsumeHandsOnlyTheEventsItWants(t *testing.T) {
 	}
 	if want := []string{"wanted-1", "wanted-1", "wanted-2", "wanted-2"}; !slices.Equal(seen, want) {
 		t.Fatalf("handled %v, want %v", seen, want)
+	}
+}
+
+// A group reading only some types gets every event of them, once and in log order,
+// while writers race to append; the other events stay in the database but for the
+// last of a batch, which carries the offset past them.
+func TestConsumeWithTypesGetsEachOfThemOnceWhileWritersRace(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	store, _ := newStore(t)
+	const writers, appends = 16, 20
+	var (
+		mu      sync.Mutex
+		removed []eventstore.Envelope
+		others  int
+	)
+	consumeCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- store.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
+			ConsumerGroup: "removals", BatchSize: 10, Types: []string{"ItemRemoved"},
+		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if env.EventType == "ItemRemoved" {
+				removed = append(removed, env)
+			} else {
+				others++
+			}
+			return nil
+		}, nil)
+	}()
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range appends {
+				item := fmt.Sprintf("w%d-%d", w, i)
+				if _, err := store.AppendCommitted(ctx, eventstore.Meta{}, eventstore.StreamAppend{
+					StreamID: fmt.Sprintf("writer-%d", w), Expected: eventstore.Exact(int64(4 * i)),
+					Events: []any{itemAdded{Item: item}, itemAdded{Item: item}, itemAdded{Item: item}, itemRemoved{Item: item}},
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	testdb.Eventually(t, 2*time.Minute, func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(removed) >= writers*appends
+	})
+	stop()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("consume ended with %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	seen := map[string]bool{}
+	for i, env := range removed {
+		var ev itemRemoved
+		if err := json.Unmarshal(env.Payload, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if seen[ev.Item] {
+			t.Fatalf("the removal of %s came twice", ev.Item)
+		}
+		seen[ev.Item] = true
+		if i > 0 && !removed[i-1].Position.Less(env.Position) {
+			t.Fatalf("removal at %s came after one at %s: out of log order", env.Position, removed[i-1].Position)
+		}
+	}
+	if len(seen) != writers*appends {
+		t.Fatalf("%d removals came, want %d", len(seen), writers*appends)
+	}
+	if others >= writers*appends*3/2 {
+		t.Fatalf("%d of the %d events of other types reached the handler: the group reads them all", others, writers*appends*3)
 	}
 }

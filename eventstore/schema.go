@@ -4,6 +4,7 @@ import (
 	stdsql "database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,9 @@ type SchemaAdapter struct {
 	wsql.DefaultPostgreSQLSchema
 	// BatchSize is how many events a subscriber reads per transaction (default 100).
 	BatchSize int
+	// Types, when set, are the event types the subscriber delivers: of a batch's other
+	// events only the last leaves the database, so the group's offset moves past them.
+	Types []string
 }
 
 // SchemaInitializingQueries creates a table of the same shape as the migrated
@@ -113,7 +117,8 @@ func (s SchemaAdapter) InsertQuery(params wsql.InsertQueryParams) (wsql.Query, e
 // SelectQuery reads the next batch after the group's last acked position. The position
 // is written as scalar subqueries so the planner turns them into parameters of an index
 // condition on the primary key; rows of transactions that may still commit before
-// others are invisible, so no event is ever skipped.
+// others are invisible, so no event is ever skipped. With Types, the batch is read the
+// same and filtered on its way out: its last row always goes, to move the offset.
 func (s SchemaAdapter) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, error) {
 	next, err := params.OffsetsAdapter.NextOffsetQuery(wsql.NextOffsetQueryParams{
 		Topic:         params.Topic,
@@ -126,9 +131,11 @@ func (s SchemaAdapter) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, e
 	if batch <= 0 {
 		batch = defaultBatchSize
 	}
-	query := `
-		WITH last_processed AS (` + next.Query + `)
-		SELECT m."offset", m.transaction_id, m.uuid, m.payload, m.metadata, m.created_at
+	columns := `m."offset", m.transaction_id, m.uuid, m.payload, m.metadata, m.created_at`
+	if len(s.Types) > 0 {
+		columns += `, m.event_type`
+	}
+	rows := `SELECT ` + columns + `
 		FROM ` + s.MessagesTable(params.Topic) + ` m
 		WHERE (m.transaction_id, m."offset") > (
 				(SELECT last_processed_transaction_id FROM last_processed),
@@ -136,7 +143,16 @@ func (s SchemaAdapter) SelectQuery(params wsql.SelectQueryParams) (wsql.Query, e
 			AND m.transaction_id < pg_snapshot_xmin(pg_current_snapshot())
 		ORDER BY m.transaction_id, m."offset"
 		LIMIT ` + strconv.Itoa(batch)
-	return wsql.Query{Query: query, Args: next.Args}, nil
+	if len(s.Types) == 0 {
+		return wsql.Query{Query: `WITH last_processed AS (` + next.Query + `) ` + rows, Args: next.Args}, nil
+	}
+	query := `WITH last_processed AS (` + next.Query + `)
+		SELECT "offset", transaction_id, uuid, payload, metadata, created_at FROM (
+			SELECT b.*, row_number() OVER (ORDER BY transaction_id DESC, "offset" DESC) AS from_end
+			FROM (` + rows + `) b) w
+		WHERE event_type = ANY($` + strconv.Itoa(len(next.Args)+1) + `) OR from_end = 1
+		ORDER BY transaction_id, "offset"`
+	return wsql.Query{Query: query, Args: append(slices.Clip(next.Args), s.Types)}, nil
 }
 
 // UnmarshalMessage reads a row of SelectQuery and adds its position and its append's

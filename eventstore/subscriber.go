@@ -39,6 +39,10 @@ type SubscriberConfig struct {
 	// Wants, when set, names the events Consume's handler acts on: the others pass
 	// without the handler and without a savepoint of their own (two round trips each).
 	Wants func(Envelope) bool
+	// Types, when set, are the only event types the handler is given, but for the last
+	// event of a batch, which moves the offset past the others: those never leave the
+	// database, where a batch's rows of other types cost nothing to read past.
+	Types []string
 }
 
 func (c *SubscriberConfig) setDefaults() {
@@ -82,7 +86,7 @@ func (s *Store) Subscriber(cfg SubscriberConfig) (*Subscriber, error) {
 		PollInterval:   cfg.PollInterval,
 		ResendInterval: cfg.ResendInterval,
 		RetryInterval:  time.Second,
-		SchemaAdapter:  SchemaAdapter{BatchSize: cfg.BatchSize},
+		SchemaAdapter:  SchemaAdapter{BatchSize: cfg.BatchSize, Types: cfg.Types},
 		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{},
 	}, cfg.SafetyPoll, cfg.Derived)
 	if err != nil {

@@ -220,7 +220,7 @@ type wakingTx struct {
 	wsql.Tx
 	commits  *commits
 	beginner *wakingBeginner
-	deferred *pgx.Batch
+	deferred *Deferral
 }
 
 // ExecContext is only ever the move of the group's offset in a poll's transaction
@@ -229,13 +229,9 @@ type wakingTx struct {
 // no), so the event that fails is found, retried and reported as ever.
 func (t *wakingTx) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
 	if t.deferred != nil {
-		b := t.deferred
+		d := t.deferred
 		t.deferred = nil
-		tx, ok := t.Tx.(*wsql.PgxTx)
-		if !ok {
-			return nil, fmt.Errorf("deferred writes of %s: no pgx transaction (%T)", t.beginner.group, t.Tx)
-		}
-		if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		if err := t.sendDeferred(ctx, d); err != nil {
 			t.beginner.oneByOne.Store(true)
 			return nil, fmt.Errorf("deferred writes of %s: %w", t.beginner.group, err)
 		}
@@ -243,6 +239,20 @@ func (t *wakingTx) ExecContext(ctx context.Context, query string, args ...any) (
 		t.beginner.oneByOne.Store(false)
 	}
 	return t.Tx.ExecContext(ctx, query, args...)
+}
+
+func (t *wakingTx) sendDeferred(ctx context.Context, d *Deferral) error {
+	tx, ok := t.Tx.(*wsql.PgxTx)
+	if !ok {
+		return fmt.Errorf("no pgx transaction (%T)", t.Tx)
+	}
+	b := &pgx.Batch{}
+	for _, send := range d.sends {
+		if err := send(b); err != nil {
+			return err
+		}
+	}
+	return tx.SendBatch(ctx, b).Close()
 }
 
 func (t *wakingTx) Commit() error {

@@ -7,6 +7,7 @@ package projections
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/supermock/engine/domain"
@@ -24,6 +25,8 @@ type Projection interface {
 	// Handles reports whether the projection reads events of this type; others are
 	// neither decoded nor counted.
 	Handles(eventType string) bool
+	// Types are the event types it handles, sorted.
+	Types() []string
 	// Project records what one event changes.
 	Project(env eventstore.Envelope, event any, c *Changes) error
 }
@@ -100,6 +103,7 @@ func define(name string, tables []string, handlers ...handler) *projection {
 func (p *projection) Name() string                  { return p.name }
 func (p *projection) Tables() []string              { return slices.Clone(p.tables) }
 func (p *projection) Handles(eventType string) bool { _, ok := p.handlers[eventType]; return ok }
+func (p *projection) Types() []string               { return slices.Sorted(maps.Keys(p.handlers)) }
 
 func (p *projection) Project(env eventstore.Envelope, event any, c *Changes) error {
 	h, ok := p.handlers[env.EventType]

@@ -89,12 +89,12 @@ func (r *Runner) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var cp checkpoints
+			var pend pending
 			_ = r.store.ConsumeAtomic(ctx, eventstore.SubscriberConfig{
 				ConsumerGroup: Group(p.Name()), PollInterval: r.cfg.PollInterval, BatchSize: r.cfg.BatchSize,
-				Attempts: r.cfg.Attempts, MaxBackoff: r.cfg.MaxBackoff, Derived: true,
+				Attempts: r.cfg.Attempts, MaxBackoff: r.cfg.MaxBackoff, Derived: true, Types: p.Types(),
 			}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-				return r.apply(ctx, tx, p, &cp, env)
+				return r.apply(ctx, tx, p, &pend, env)
 			}, func(env eventstore.Envelope, err error) {
 				if !errors.Is(err, eventstore.ErrPaused) {
 					return // retried at once, in the same transaction
@@ -110,9 +110,10 @@ func (r *Runner) Run(ctx context.Context) error {
 	return nil
 }
 
-// apply applies one event in the subscriber's transaction, inside a savepoint sent in
-// the same round trip as its writes, so a failed attempt leaves nothing behind.
-func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, cp *checkpoints, env eventstore.Envelope) error {
+// apply applies one event in the subscriber's transaction: with the batch's other
+// events when the transaction defers writes, else inside a savepoint sent in the same
+// round trip as its writes, so a failed attempt leaves nothing behind.
+func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, pend *pending, env eventstore.Envelope) error {
 	if !p.Handles(env.EventType) {
 		return nil
 	}
@@ -124,18 +125,15 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, cp *checkpo
 	if err := p.Project(env, event, &c); err != nil {
 		return err
 	}
+	if d, ok := eventstore.Deferred(ctx); ok && r.failHook == nil {
+		// Written with the batch's other events just before the offset moves: a failure
+		// there rolls the whole batch back and the next runs event by event below.
+		pend.add(r, p, d, c.ops, env.OccurredAt)
+		return nil
+	}
 	stmts, err := r.schema.plan(c.ops, live)
 	if err != nil {
 		return err
-	}
-	if b, ok := eventstore.Deferred(ctx); ok && r.failHook == nil {
-		// Sent with the batch's other events just before the offset moves: a failure
-		// there rolls the whole batch back and the next runs event by event below.
-		for _, st := range stmts {
-			b.Queue(st.sql, st.args...)
-		}
-		cp.count(b, p.Name(), env.OccurredAt)
-		return nil
 	}
 	b := &pgx.Batch{}
 	b.Queue(`SAVEPOINT projection_event`)
@@ -159,25 +157,39 @@ func (r *Runner) apply(ctx context.Context, tx pgx.Tx, p Projection, cp *checkpo
 	return err
 }
 
-// checkpoints counts a projection's events in its deferred batches: one checkpoint
-// statement per batch, whose count and last time are read when the batch is sent.
-type checkpoints struct {
-	batch *pgx.Batch
-	at    *checkpointCount
+// pending collects a projection's changes in the subscriber transaction that defers
+// them, to be planned together when it sends its batch: one statement per shape of
+// change for the whole batch (as in a rebuild), and one checkpoint counting its events.
+type pending struct {
+	at      *eventstore.Deferral
+	changes *batchChanges
 }
 
-type checkpointCount struct {
+type batchChanges struct {
+	ops    []op
 	events int64
 	last   time.Time
 }
 
-func (c *checkpoints) count(b *pgx.Batch, name string, at time.Time) {
-	if c.batch != b {
-		c.batch, c.at = b, &checkpointCount{}
-		b.Queue(checkpointSQL, name, &c.at.last, &c.at.events)
+func (p *pending) add(r *Runner, proj Projection, d *eventstore.Deferral, ops []op, at time.Time) {
+	if p.at != d {
+		c := &batchChanges{}
+		p.at, p.changes = d, c
+		d.OnSend(func(b *pgx.Batch) error {
+			stmts, err := r.schema.plan(c.ops, live)
+			if err != nil {
+				return err
+			}
+			for _, st := range stmts {
+				b.Queue(st.sql, st.args...)
+			}
+			b.Queue(checkpointSQL, proj.Name(), c.last, c.events)
+			return nil
+		})
 	}
-	c.at.events++
-	c.at.last = at
+	p.changes.ops = append(p.changes.ops, ops...)
+	p.changes.events++
+	p.changes.last = at
 }
 
 // recordError leaves a stalled projection's error where every replica's status sees it.

@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -42,7 +44,7 @@ func New(store *eventlog.Store, clock domain.Clock, duration time.Duration, logg
 // Run consumes the log until ctx ends.
 func (m *Matchmaker) Run(ctx context.Context) error {
 	return m.store.Log().ConsumeAtomic(ctx, eventstore.SubscriberConfig{
-		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20,
+		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20, Types: slices.Sorted(maps.Keys(handled)),
 	}, m.handle, func(env eventstore.Envelope, err error) {
 		m.logger.Error("matchmaker: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
 	})

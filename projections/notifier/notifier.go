@@ -146,7 +146,8 @@ func (n *Notifier) RunConsumer(ctx context.Context) error {
 		// Messages may take a tenth of a second; a small batch keeps the group's
 		// transaction, which holds every other group back, short.
 		ConsumerGroup: Group, PollInterval: 100 * time.Millisecond, BatchSize: 20,
-		// Most of the log: decoding it would only cost time.
+		// Most of the log: reading it would only cost time.
+		Types: planned,
 		Wants: func(env eventstore.Envelope) bool { return strings.HasPrefix(env.StreamID, interviewStreams) },
 	}, n.handle, func(env eventstore.Envelope, err error) {
 		n.cfg.Logger.Error("notifier: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
@@ -155,6 +156,13 @@ func (n *Notifier) RunConsumer(ctx context.Context) error {
 
 // interviewStreams is the prefix of the streams whose events change what is due.
 var interviewStreams = strings.TrimSuffix(domain.InterviewStream(uuid.Nil), uuid.Nil.String())
+
+// planned are the types of the events that change what is due; NotificationSent and
+// NotificationRead change nothing still to come.
+var planned = []string{
+	domain.InterviewScheduled{}.EventType(), domain.InterviewStarted{}.EventType(), domain.InterviewCompleted{}.EventType(),
+	domain.InterviewCancelled{}.EventType(), domain.NoShowReported{}.EventType(), domain.FeedbackSubmitted{}.EventType(),
+}
 
 func (n *Notifier) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
 	decoded, err := n.store.Log().Decode(env)
@@ -176,7 +184,7 @@ func (n *Notifier) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelop
 	case domain.FeedbackSubmitted:
 		id = e.InterviewID
 	default:
-		return nil // NotificationSent and NotificationRead change nothing still to come
+		return nil // not planned
 	}
 	return n.plan(ctx, tx, id)
 }
