@@ -3,6 +3,7 @@ package eventstore_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -65,4 +66,70 @@ func TestLockAndMoveAGroup(t *testing.T) {
 	if n := count(at); n != 2 {
 		t.Fatalf("%d events after the group, want 2", n)
 	}
+}
+
+// A running group moved back by LockGroup and SetGroupPosition reads on from its new
+// position once the move commits: its subscriber keeps no offset of its own.
+func TestARunningGroupMovedBackReadsOnFromItsNewPosition(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	store, pool := newStore(t)
+	add := func(item string) eventstore.Position {
+		t.Helper()
+		pos, err := store.AppendCommitted(ctx, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "cart-" + item,
+			Expected: eventstore.NoStream, Events: []any{itemAdded{Item: item}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pos
+	}
+	positions := []eventstore.Position{add("a"), add("b")}
+	got := make(chan eventstore.Position, 10)
+	consumeCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- store.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{ConsumerGroup: "held"},
+			func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+				got <- env.Position
+				return nil
+			}, nil)
+	}()
+	next := func() eventstore.Position {
+		t.Helper()
+		select {
+		case p := <-got:
+			return p
+		case <-ctx.Done():
+			t.Fatal("the group read nothing more")
+			return eventstore.Position{}
+		}
+	}
+	for _, want := range positions {
+		if p := next(); p != want {
+			t.Fatalf("read %s, want %s", p, want)
+		}
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := store.LockGroup(ctx, tx, "held"); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.SetGroupPosition(ctx, tx, "held", positions[0]); err != nil {
+		t.Fatal(err)
+	}
+	last := add("c") // hidden from the group until the move commits: it holds pg_snapshot_xmin
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []eventstore.Position{positions[1], last} {
+		if p := next(); p != want {
+			t.Fatalf("read %s after the move, want %s: the group did not go on from its new position", p, want)
+		}
+	}
+	stop()
+	<-done
 }

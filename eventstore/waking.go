@@ -5,6 +5,7 @@ import (
 	stdsql "database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,6 +14,7 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v4/pkg/sql"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -133,29 +135,44 @@ type wakingBeginner struct {
 
 func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (wsql.Tx, error) {
 	topic, isPoll := ctx.Value(topicKey{}).(string)
-	// Transactions without options are watermill-sql's set-up, not a poll.
-	if isPoll && opts != nil {
-		if err := b.wait(ctx, topic); err != nil {
+	if !isPoll || opts == nil { // watermill-sql's set-up, not a poll
+		tx, err := b.Beginner.BeginTx(ctx, opts)
+		if err != nil {
 			return nil, err
 		}
+		return &wakingTx{Tx: tx, commits: b.commits, beginner: b}, nil
 	}
-	tx, err := b.Beginner.BeginTx(ctx, opts)
-	if err != nil {
+	if err := b.wait(ctx, topic); err != nil {
 		return nil, err
 	}
-	if isPoll && opts != nil {
-		// The group's lock, in a statement of its own: the poll's next statement reads
-		// the offset as the previous holder left it.
-		lock := `SELECT ` + groupLockCall
-		if b.unflushed {
-			lock += `, set_config('synchronous_commit', 'off', true)`
-		}
-		if _, err := tx.ExecContext(ctx, lock, b.group, topic); err != nil {
-			return nil, errors.Join(fmt.Errorf("lock consumer group %s for a poll: %w", b.group, err), tx.Rollback())
-		}
+	// The group's lock, in a statement of its own sent with the BEGIN (the isolation
+	// the schema adapter asks for): the poll's next statement reads the offset as the
+	// previous holder left it.
+	begin := `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(hashtextextended(` +
+		quoteLiteral(groupLockKey(topic, b.group)) + `, 0))`
+	if b.unflushed {
+		begin += `, set_config('synchronous_commit', 'off', true)`
+	}
+	tx, err := wsql.BeginnerFromPgx(beginningWith{b.pool, begin}).BeginTx(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("begin a poll of consumer group %s: %w", b.group, err)
 	}
 	return &wakingTx{Tx: tx, commits: b.commits, beginner: b}, nil
 }
+
+// beginningWith is the pool whose transactions begin with its query (one round trip of
+// several statements), whatever the options.
+type beginningWith struct {
+	*pgxpool.Pool
+	begin string
+}
+
+func (p beginningWith) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error) {
+	opts.BeginQuery = p.begin
+	return p.Pool.BeginTx(ctx, opts)
+}
+
+func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 // wait returns once an event past the group's offset is visible to a poll. Each wait
 // channel is taken before the look, so a commit between the two still wakes it.
@@ -189,18 +206,17 @@ func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
 	}
 }
 
-// groupLockCall takes the transaction-scoped advisory lock of the consumer group $1 of
-// topic $2: one poll of a group at a time, across every process, and LockGroup's hold
-// on it.
+// groupLockKey names the transaction-scoped advisory lock of a consumer group of topic:
+// one poll of a group at a time, across every process, and LockGroup's hold on it.
 // Unlike watermill-sql's FOR UPDATE of the offset row it assigns no transaction id, so
 // a poll's transaction holds pg_snapshot_xmin back, and with it every other group's
 // view of the log, only from its first write (the offset's move, for most) to its
 // commit, not for the whole batch.
-const groupLockCall = `pg_advisory_xact_lock(hashtextextended('consumer-group:' || $2 || ':' || $1, 0))`
+func groupLockKey(topic, group string) string { return "consumer-group:" + topic + ":" + group }
 
 // unlockedOffsets is watermill-sql's PostgreSQL offsets adapter whose poll reads the
 // offset row without locking it: the waking beginner has taken the group's lock
-// (groupLockCall) in the statement before.
+// (groupLockKey) in the statement before.
 type unlockedOffsets struct {
 	wsql.DefaultPostgreSQLOffsetsAdapter
 }
@@ -224,35 +240,43 @@ type wakingTx struct {
 }
 
 // ExecContext is only ever the move of the group's offset in a poll's transaction
-// (watermill-sql's ack query): the deferred statements go first, in one round trip. When
-// they fail the batch rolls back and the next one runs event by event (Deferred says
-// no), so the event that fails is found, retried and reported as ever.
+// (watermill-sql's ack query): the deferred statements go first, in its round trip.
+// When they fail the batch rolls back and the next one runs event by event (Deferred
+// says no), so the event that fails is found, retried and reported as ever.
 func (t *wakingTx) ExecContext(ctx context.Context, query string, args ...any) (wsql.Result, error) {
-	if t.deferred != nil {
-		d := t.deferred
-		t.deferred = nil
-		if err := t.sendDeferred(ctx, d); err != nil {
-			t.beginner.oneByOne.Store(true)
-			return nil, fmt.Errorf("deferred writes of %s: %w", t.beginner.group, err)
-		}
-	} else {
+	if t.deferred == nil {
 		t.beginner.oneByOne.Store(false)
+		return t.Tx.ExecContext(ctx, query, args...)
 	}
-	return t.Tx.ExecContext(ctx, query, args...)
+	d := t.deferred
+	t.deferred = nil
+	tag, err := t.sendDeferred(ctx, d, query, args)
+	if err != nil {
+		t.beginner.oneByOne.Store(true)
+		return nil, fmt.Errorf("deferred writes of %s: %w", t.beginner.group, err)
+	}
+	return wsql.PgxResult{CommandTag: tag}, nil
 }
 
-func (t *wakingTx) sendDeferred(ctx context.Context, d *Deferral) error {
+// sendDeferred sends the deferred writes of d and then the ack query, in one round trip.
+func (t *wakingTx) sendDeferred(ctx context.Context, d *Deferral, ack string, args []any) (pgconn.CommandTag, error) {
 	tx, ok := t.Tx.(*wsql.PgxTx)
 	if !ok {
-		return fmt.Errorf("no pgx transaction (%T)", t.Tx)
+		return pgconn.CommandTag{}, fmt.Errorf("no pgx transaction (%T)", t.Tx)
 	}
 	b := &pgx.Batch{}
 	for _, send := range d.sends {
 		if err := send(b); err != nil {
-			return err
+			return pgconn.CommandTag{}, err
 		}
 	}
-	return tx.SendBatch(ctx, b).Close()
+	var tag pgconn.CommandTag
+	b.Queue(ack, args...).Exec(func(ct pgconn.CommandTag) error {
+		tag = ct
+		return nil
+	})
+	err := tx.SendBatch(ctx, b).Close()
+	return tag, err
 }
 
 func (t *wakingTx) Commit() error {
