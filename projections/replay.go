@@ -214,7 +214,11 @@ func Replay(ctx context.Context, store *eventstore.Store, w io.Writer, f ReplayF
 // scanReplay calls write for every event the filter selects, in log order, with its
 // sequence, up to the head of the log as the scan reaches it.
 func scanReplay(ctx context.Context, store *eventstore.Store, f ReplayFilter, write func(*eventstore.StoredEvent, int64) error) (ReplayResult, error) {
-	const pageSize = 5000
+	// Pages large enough that the server streams while the replay writes: a page the
+	// socket's buffers can take whole leaves the server idle while it is drained,
+	// and a page of 5 000 read at 0.85 of one streamed SELECT, one of 20 000 at 0.95.
+	// A page whose data keys are not cached is held in memory until they are read.
+	const pageSize = 20000
 	seq, err := store.Sequence(ctx, f.After)
 	if err != nil {
 		return ReplayResult{}, err

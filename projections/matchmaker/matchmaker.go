@@ -60,7 +60,9 @@ var handled = map[string]bool{
 
 // savepoint holds one event's writes: a failed attempt is rolled back to it and tried
 // again in the same batch. It is set in the round trip of the event's first
-// statements, and a removal releases it in that round trip too.
+// statements and never released: each event's nests in the one before (a batch holds
+// a bounded number), a rollback goes to the newest, the event's own, and the commit
+// ends them all, so no event pays a round trip for its release.
 const savepoint = "matchmaker_event"
 
 // handle applies one event in its savepoint; the others pass without a round trip.
@@ -108,11 +110,7 @@ func (m *Matchmaker) enqueue(ctx context.Context, tx pgx.Tx, env eventstore.Enve
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("enqueue %s: %w", entry.ID, err)
 	}
-	if err := m.match(ctx, tx, env, entry, now, first); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, `RELEASE SAVEPOINT `+savepoint)
-	return err
+	return m.match(ctx, tx, env, entry, now, first)
 }
 
 // match pairs entry with the earliest waiting entry it is compatible with, trying the
@@ -217,13 +215,12 @@ func remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
 	return nil
 }
 
-// removeAlone is an event's only write: its savepoint, the removal and the release in
-// one round trip.
+// removeAlone is an event's only write: its savepoint and the removal in one round
+// trip.
 func removeAlone(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
 	b := &pgx.Batch{}
 	b.Queue(`SAVEPOINT ` + savepoint)
 	b.Queue(removeSQL, entries)
-	b.Queue(`RELEASE SAVEPOINT ` + savepoint)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return fmt.Errorf("remove entries %v: %w", entries, err)
 	}
