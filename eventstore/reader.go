@@ -72,17 +72,17 @@ func (s *Store) ReadAll(ctx context.Context, after Position, limit int) ([]Envel
 	if limit <= 0 {
 		return nil, fmt.Errorf("%w: page size %d", ErrInvalidEvent, limit)
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
-		WHERE (transaction_id, "offset") > ($1::text::xid8, $2)
-			AND transaction_id < pg_snapshot_xmin(pg_current_snapshot())
-		ORDER BY transaction_id, "offset"
-		LIMIT $3`, strconv.FormatUint(after.TxID, 10), after.Offset, limit)
+	envs := make([]Envelope, 0, limit)
+	_, err := s.ScanAll(ctx, after, limit, func(e *StoredEvent) error {
+		env, err := e.envelope()
+		if err != nil {
+			return fmt.Errorf("read after %s: %w", after, err)
+		}
+		envs = append(envs, env)
+		return nil
+	})
 	if err != nil {
-		return nil, fmt.Errorf("read after %s: %w", after, err)
-	}
-	envs, err := s.scanEnvelopes(ctx, s.pool, rows, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read after %s: %w", after, err)
+		return nil, err
 	}
 	return envs, nil
 }

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,6 +114,34 @@ func (s *Store) ScanAll(ctx context.Context, after Position, limit int, fn func(
 		}
 	}
 	return n, nil
+}
+
+// envelope is the event as an Envelope with its own copies of the bytes: its ids and
+// its occurred_at in one string, its payload in one slice.
+func (e *StoredEvent) envelope() (Envelope, error) {
+	fields := [...][]byte{e.EventID, e.StreamID, e.EventType, e.CorrelationID, e.CausationID, e.Actor, e.OccurredAt}
+	var all strings.Builder
+	n := 0
+	for _, f := range fields {
+		n += len(f)
+	}
+	all.Grow(n)
+	for _, f := range fields {
+		all.Write(f)
+	}
+	text := all.String()
+	var parts [len(fields)]string
+	for i, f := range fields {
+		parts[i], text = text[:len(f)], text[len(f):]
+	}
+	env := Envelope{Position: e.Position, EventID: parts[0], StreamID: parts[1], StreamVersion: e.StreamVersion,
+		EventType: parts[2], SchemaVersion: e.SchemaVersion, RecordedAt: e.RecordedAt,
+		CorrelationID: parts[3], CausationID: parts[4], Actor: parts[5], Payload: bytes.Clone(e.Payload)}
+	var err error
+	if env.OccurredAt, err = time.Parse(time.RFC3339Nano, parts[6]); err != nil {
+		return Envelope{}, fmt.Errorf("%w: occurred_at %q of %s", ErrInvalidEvent, parts[6], env.EventID)
+	}
+	return env, nil
 }
 
 // storedFormats are the result formats of a row of envelopeColumns for ScanAll.
