@@ -74,3 +74,56 @@ func TestCancelledInterviewRequeuesTheOtherSideForANewMatch(t *testing.T) {
 		t.Fatalf("the new interview pairs %s with %s", iv.Candidate(), iv.Interviewer())
 	}
 }
+
+// An entry stopped and back in the queue within one batch of the matchmaker's (an
+// interview cancelled right after its match requeues it) is waiting when the batch
+// commits: the batch's removals, sent together at its end, spare it; another entry
+// that stopped in the same batch is gone.
+func TestAnEntryBackInTheQueueWithinABatchStaysWaiting(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	w := newWorld(t)
+	user := w.register(t, 1)[0]
+	defer w.runMatchmaker(t)()
+	usr, err := w.svc.LoadUser(ctx, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := time.Now().Add(5 * time.Hour).Truncate(time.Hour).UTC()
+	back, gone, now := uuid.New(), uuid.New(), time.Now().UTC()
+	joined := func(entry uuid.UUID) domain.QueueJoined {
+		return domain.QueueJoined{UserID: user, EntryID: entry, Role: domain.Candidate, Profession: "mobile-developer",
+			Language: "en", WindowStart: from, WindowEnd: from.Add(3 * time.Hour), JoinedAt: now}
+	}
+	left := func(entry uuid.UUID) domain.QueueLeft {
+		return domain.QueueLeft{UserID: user, EntryID: entry, Role: domain.Candidate, Profession: "mobile-developer",
+			Language: "en", WindowStart: from, WindowEnd: from.Add(3 * time.Hour), LeftAt: now}
+	}
+	requeued := domain.QueueEntryRequeued{UserID: user, EntryID: back, Role: domain.Candidate, Profession: "mobile-developer",
+		Language: "en", WindowStart: from, WindowEnd: from.Add(3 * time.Hour), InterviewID: uuid.New()}
+	// One append: the matchmaker reads its events in one batch.
+	if _, err := w.store.Append(ctx, domain.Meta{Actor: domain.SystemActor}, domain.Change{Stream: domain.UserStream(user),
+		Expected: usr.Version(), Events: []domain.Event{joined(back), joined(gone), left(back), left(gone), requeued}}); err != nil {
+		t.Fatal(err)
+	}
+	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
+	waiting := map[uuid.UUID]bool{}
+	rows, err := w.store.Pool().Query(ctx, `SELECT entry_id FROM matchmaker_waiting WHERE user_id = $1`, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var id uuid.UUID
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		waiting[id] = true
+	}
+	if rows.Err() != nil {
+		t.Fatal(rows.Err())
+	}
+	if !waiting[back] || waiting[gone] || len(waiting) != 1 {
+		t.Fatalf("waiting %v; want only the requeued entry %s", waiting, back)
+	}
+}

@@ -43,9 +43,12 @@ func New(store *eventlog.Store, clock domain.Clock, duration time.Duration, logg
 
 // Run consumes the log until ctx ends.
 func (m *Matchmaker) Run(ctx context.Context) error {
+	removals := &removals{}
 	return m.store.Log().ConsumeAtomic(ctx, eventstore.SubscriberConfig{
 		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20, Types: slices.Sorted(maps.Keys(handled)),
-	}, m.handle, func(env eventstore.Envelope, err error) {
+	}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+		return m.handle(ctx, tx, env, removals)
+	}, func(env eventstore.Envelope, err error) {
 		m.logger.Error("matchmaker: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
 	})
 }
@@ -65,8 +68,9 @@ var handled = map[string]bool{
 // ends them all, so no event pays a round trip for its release.
 const savepoint = "matchmaker_event"
 
-// handle applies one event in its savepoint; the others pass without a round trip.
-func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+// handle applies one event in its savepoint; the others pass without a round trip, and
+// so do the removals of a batch, sent together as its offset moves.
+func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, later *removals) error {
 	if !handled[env.EventType] {
 		return nil
 	}
@@ -76,15 +80,17 @@ func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envel
 	}
 	switch e := decoded.(type) {
 	case domain.QueueJoined:
+		later.cancel(e.EntryID)
 		err = m.enqueue(ctx, tx, env, domain.EntryFromJoined(e))
 	case domain.QueueEntryRequeued:
+		later.cancel(e.EntryID)
 		err = m.enqueue(ctx, tx, env, domain.EntryFromRequeued(e))
 	case domain.QueueLeft:
-		err = removeAlone(ctx, tx, e.EntryID)
+		err = later.remove(ctx, tx, e.EntryID)
 	case domain.QueueEntryExpired:
-		err = removeAlone(ctx, tx, e.EntryID)
+		err = later.remove(ctx, tx, e.EntryID)
 	case domain.MatchMade:
-		err = removeAlone(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
+		err = later.remove(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
 	}
 	if err != nil {
 		return eventstore.RollbackEvent(ctx, tx, savepoint, err)
@@ -214,6 +220,42 @@ func remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
 	}
 	return nil
 }
+
+// removals are the entries that the events of a batch stopped, deleted in one
+// statement sent with the batch's offset move (eventstore.Deferred). Until then a join
+// later in the batch may still be offered one of them as a candidate, which the domain
+// refuses on fresh state; an entry waiting again later in the batch (requeued) is
+// taken off the list, so its removal never undoes its return.
+type removals struct {
+	at      *eventstore.Deferral
+	entries map[uuid.UUID]bool
+}
+
+// remove deletes the entries with the batch's offset move or, while the group applies
+// events one by one, at once in the event's savepoint.
+func (r *removals) remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
+	d, ok := eventstore.Deferred(ctx)
+	if !ok {
+		return removeAlone(ctx, tx, entries...)
+	}
+	if r.at != d {
+		r.at, r.entries = d, map[uuid.UUID]bool{}
+		pending := r.entries
+		d.OnSend(func(b *pgx.Batch) error {
+			if len(pending) > 0 {
+				b.Queue(removeSQL, slices.Collect(maps.Keys(pending)))
+			}
+			return nil
+		})
+	}
+	for _, id := range entries {
+		r.entries[id] = true
+	}
+	return nil
+}
+
+// cancel takes an entry that waits again off the batch's removals.
+func (r *removals) cancel(entry uuid.UUID) { delete(r.entries, entry) }
 
 // removeAlone is an event's only write: its savepoint and the removal in one round
 // trip.
