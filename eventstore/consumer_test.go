@@ -115,16 +115,8 @@ func TestAPoisonEventHoldsBackOnlyItsOwnGroup(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	store, pool := newStore(t)
-	add := func(item string) eventstore.Position {
-		t.Helper()
-		pos, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{
-			StreamID: "stream-" + item, Expected: eventstore.NoStream, Events: []any{itemAdded{Item: item}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pos
-	}
+	store, _ := newStore(t)
+	add := func(item string) eventstore.Position { return addItem(ctx, t, store, "stream-"+item, item) }
 	add("poison")
 	var healed atomic.Bool
 	var attempts atomic.Int32

@@ -121,7 +121,7 @@ func (s *Store) GroupLags(ctx context.Context, groups []string, limit int64) (ma
 // until tx ends: the group stands still at a clean position meanwhile.
 func (s *Store) LockGroup(ctx context.Context, tx pgx.Tx, group string) error {
 	b := &pgx.Batch{}
-	b.Queue(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, groupLockKey(Topic, group))
+	b.Queue(`SELECT ` + groupLock(Topic, group))
 	b.Queue(`INSERT INTO `+offsetsTable+` (consumer_group, offset_acked, last_processed_transaction_id)
 		VALUES ($1, 0, '0') ON CONFLICT DO NOTHING`, group)
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {

@@ -20,12 +20,7 @@ func TestLockAndMoveAGroup(t *testing.T) {
 	store, pool := newStore(t)
 	var positions []eventstore.Position
 	for _, item := range []string{"a", "b", "c"} {
-		pos, err := appendTx(ctx, store, pool, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "cart-" + item,
-			Expected: eventstore.NoStream, Events: []any{itemAdded{Item: item}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		positions = append(positions, pos)
+		positions = append(positions, addItem(ctx, t, store, "cart-"+item, item))
 	}
 	// Another test's open transaction hides the events for a while (pg_snapshot_xmin is
 	// server-wide).
@@ -75,15 +70,7 @@ func TestARunningGroupMovedBackReadsOnFromItsNewPosition(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
-	add := func(item string) eventstore.Position {
-		t.Helper()
-		pos, err := store.AppendCommitted(ctx, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "cart-" + item,
-			Expected: eventstore.NoStream, Events: []any{itemAdded{Item: item}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return pos
-	}
+	add := func(item string) eventstore.Position { return addItem(ctx, t, store, "cart-"+item, item) }
 	positions := []eventstore.Position{add("a"), add("b")}
 	got := make(chan eventstore.Position, 10)
 	consumeCtx, stop := context.WithCancel(ctx)

@@ -56,6 +56,18 @@ func appendCommitted(ctx context.Context, store *eventstore.Store, _ *pgxpool.Po
 	return store.AppendCommitted(ctx, meta, appends...)
 }
 
+// addItem appends an ItemAdded of item as the first event of stream and returns its
+// position.
+func addItem(ctx context.Context, t testing.TB, store *eventstore.Store, stream, item string) eventstore.Position {
+	t.Helper()
+	pos, err := store.AppendCommitted(ctx, eventstore.Meta{}, eventstore.StreamAppend{StreamID: stream,
+		Expected: eventstore.NoStream, Events: []any{itemAdded{Item: item}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pos
+}
+
 // appenders are the two ways to append, which keep the same promises.
 var appenders = []struct {
 	name   string

@@ -128,6 +128,8 @@ type wakingBeginner struct {
 	safetyPoll time.Duration
 	// unflushed polls commit without waiting for their WAL flush.
 	unflushed bool
+	// polls are the beginners of each topic's polls (pollBeginner).
+	polls sync.Map
 	// oneByOne is set after deferred writes failed: the next batch sends each event's
 	// writes as they come.
 	oneByOne atomic.Bool
@@ -145,19 +147,27 @@ func (b *wakingBeginner) BeginTx(ctx context.Context, opts *stdsql.TxOptions) (w
 	if err := b.wait(ctx, topic); err != nil {
 		return nil, err
 	}
-	// The group's lock, in a statement of its own sent with the BEGIN (the isolation
-	// the schema adapter asks for): the poll's next statement reads the offset as the
-	// previous holder left it.
-	begin := `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(hashtextextended(` +
-		quoteLiteral(groupLockKey(topic, b.group)) + `, 0))`
-	if b.unflushed {
-		begin += `, set_config('synchronous_commit', 'off', true)`
-	}
-	tx, err := wsql.BeginnerFromPgx(beginningWith{b.pool, begin}).BeginTx(ctx, opts)
+	tx, err := b.pollBeginner(topic).BeginTx(ctx, opts)
 	if err != nil {
 		return nil, fmt.Errorf("begin a poll of consumer group %s: %w", b.group, err)
 	}
 	return &wakingTx{Tx: tx, commits: b.commits, beginner: b}, nil
+}
+
+// pollBeginner begins the polls of topic: with the group's lock in a statement of its
+// own sent with the BEGIN (the isolation the schema adapter asks for), so the poll's
+// next statement reads the offset as the previous holder left it. One per topic,
+// made at its first poll.
+func (b *wakingBeginner) pollBeginner(topic string) wsql.Beginner {
+	if begin, ok := b.polls.Load(topic); ok {
+		return begin.(wsql.Beginner)
+	}
+	begin := `BEGIN ISOLATION LEVEL READ COMMITTED; SELECT ` + groupLock(topic, b.group)
+	if b.unflushed {
+		begin += `, set_config('synchronous_commit', 'off', true)`
+	}
+	beginner, _ := b.polls.LoadOrStore(topic, wsql.BeginnerFromPgx(beginningWith{b.pool, begin}))
+	return beginner.(wsql.Beginner)
 }
 
 // beginningWith is the pool whose transactions begin with its query (one round trip of
@@ -171,8 +181,6 @@ func (p beginningWith) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx,
 	opts.BeginQuery = p.begin
 	return p.Pool.BeginTx(ctx, opts)
 }
-
-func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
 
 // wait returns once an event past the group's offset is visible to a poll. Each wait
 // channel is taken before the look, so a commit between the two still wakes it.
@@ -206,17 +214,21 @@ func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
 	}
 }
 
-// groupLockKey names the transaction-scoped advisory lock of a consumer group of topic:
-// one poll of a group at a time, across every process, and LockGroup's hold on it.
+// groupLock is the call that takes the transaction-scoped advisory lock of a consumer
+// group of topic: one poll of a group at a time, across every process, and LockGroup's
+// hold on it.
 // Unlike watermill-sql's FOR UPDATE of the offset row it assigns no transaction id, so
 // a poll's transaction holds pg_snapshot_xmin back, and with it every other group's
 // view of the log, only from its first write (the offset's move, for most) to its
 // commit, not for the whole batch.
-func groupLockKey(topic, group string) string { return "consumer-group:" + topic + ":" + group }
+func groupLock(topic, group string) string {
+	key := "consumer-group:" + topic + ":" + group
+	return `pg_advisory_xact_lock(hashtextextended('` + strings.ReplaceAll(key, `'`, `''`) + `', 0))`
+}
 
 // unlockedOffsets is watermill-sql's PostgreSQL offsets adapter whose poll reads the
 // offset row without locking it: the waking beginner has taken the group's lock
-// (groupLockKey) in the statement before.
+// (groupLock) in the statement before.
 type unlockedOffsets struct {
 	wsql.DefaultPostgreSQLOffsetsAdapter
 }
