@@ -33,8 +33,7 @@ func (s *Store) ReadStreamWith(ctx context.Context, q Querier, streamID string) 
 // ReadStreamAfter is ReadStreamWith for the events after version only: a reader that
 // keeps the earlier ones reads just what was appended since.
 func (s *Store) ReadStreamAfter(ctx context.Context, q Querier, streamID string, version int64) ([]Envelope, error) {
-	rows, err := q.Query(ctx, `SELECT `+envelopeColumns+` FROM `+eventsTable+`
-		WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version`, streamID, version)
+	rows, err := q.Query(ctx, streamAfter, streamID, version)
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
@@ -43,6 +42,46 @@ func (s *Store) ReadStreamAfter(ctx context.Context, q Querier, streamID string,
 		return nil, fmt.Errorf("read stream %s: %w", streamID, err)
 	}
 	return envs, nil
+}
+
+const streamAfter = `SELECT ` + envelopeColumns + ` FROM ` + eventsTable + `
+	WHERE stream_id = $1 AND stream_version > $2 ORDER BY stream_version`
+
+// StreamRead is ReadStreamAfter sent in a batch of the caller's, so that it shares a
+// round trip with the batch's other queries.
+type StreamRead struct {
+	store  *Store
+	stream string
+	sealed []Envelope
+	err    error
+	read   bool
+}
+
+// QueueStreamRead queues in b the read of stream's events after version; once b's
+// results are read, the StreamRead's Envelopes returns them.
+func (s *Store) QueueStreamRead(b *pgx.Batch, streamID string, version int64) *StreamRead {
+	r := &StreamRead{store: s, stream: streamID}
+	b.Queue(streamAfter, streamID, version).Query(func(rows pgx.Rows) error {
+		r.sealed, r.err = scanSealed(rows, 0, s.codec)
+		r.read = true
+		return r.err
+	})
+	return r
+}
+
+// Envelopes returns the events the read got, their personal fields decrypted (a key
+// the store does not hold yet is read from the pool).
+func (r *StreamRead) Envelopes(ctx context.Context) ([]Envelope, error) {
+	if !r.read {
+		return nil, fmt.Errorf("read stream %s: its batch was not read", r.stream)
+	}
+	if r.err == nil {
+		r.err = r.store.revealAll(ctx, r.store.pool, r.sealed)
+	}
+	if r.err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", r.stream, r.err)
+	}
+	return r.sealed, nil
 }
 
 // ReadStreamPage returns up to limit events of one stream after version, in version
@@ -127,12 +166,19 @@ func (s *Store) scanEnvelopes(ctx context.Context, q Querier, rows pgx.Rows, cap
 	if err != nil {
 		return nil, err
 	}
+	return envs, s.revealAll(ctx, q, envs)
+}
+
+// revealAll decrypts the personal fields of envs in place, reading missing keys
+// through q.
+func (s *Store) revealAll(ctx context.Context, q Querier, envs []Envelope) error {
 	for i := range envs {
+		var err error
 		if envs[i].Payload, err = s.reveal(ctx, q, []byte(envs[i].EventID), envs[i].Payload, nil); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return envs, nil
+	return nil
 }
 
 // scanSealed reads rows of envelopeColumns as they are stored.

@@ -162,7 +162,7 @@ func (s *server) sessionFrom(c *fiber.Ctx) (session, bool, error) {
 	if err != nil {
 		return session{}, false, errTokenInvalid
 	}
-	ended, err := s.sessionEnded(c.UserContext(), claims.ID, id)
+	ended, err := s.sessionEnded(c, claims.ID, id)
 	if err != nil {
 		return session{}, false, err
 	}

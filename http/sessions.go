@@ -8,7 +8,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 
+	"github.com/supermock/engine/domain"
 	"github.com/supermock/engine/http/auth"
 )
 
@@ -83,12 +85,24 @@ func (s *server) endSession(ctx context.Context, claims auth.Claims) error {
 }
 
 // sessionEnded looks up the token and its user by primary key, once per authenticated
-// request: a logout or an erasure on any replica is seen by every other one at once.
-func (s *server) sessionEnded(ctx context.Context, tokenID string, userID uuid.UUID) (bool, error) {
+// request: a logout or an erasure on any replica is seen by every other one at once. A
+// request that may change something reads its user's stream ahead in the same round
+// trip, into c's context, for the command's fold of that stream.
+func (s *server) sessionEnded(c *fiber.Ctx, tokenID string, userID uuid.UUID) (bool, error) {
 	var ended bool
-	err := s.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = ANY($1))`,
-		[]string{tokenID, allSessionsOf(userID)}).Scan(&ended)
-	return ended, err
+	b := &pgx.Batch{}
+	b.Queue(`SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = ANY($1))`,
+		[]string{tokenID, allSessionsOf(userID)}).QueryRow(func(row pgx.Row) error { return row.Scan(&ended) })
+	var ahead func(context.Context) (context.Context, error)
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && s.Store != nil {
+		ahead = s.Store.ReadAhead(b, domain.UserStream(userID))
+	}
+	if err := s.Pool.SendBatch(c.UserContext(), b).Close(); err != nil || ended || ahead == nil {
+		return ended, err
+	}
+	ctx, err := ahead(c.UserContext())
+	c.SetUserContext(ctx)
+	return false, err
 }
 
 // allSessionsOf is the ended_sessions row that ends every token of an erased user. It

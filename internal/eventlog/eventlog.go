@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/google/uuid"
@@ -135,8 +137,24 @@ func (s *Store) Fold(ctx context.Context, stream string, empty domain.Snapshot) 
 // fold reads the events of stream after the aggregate the folds keep, through q;
 // committed says q sees only committed events, whose aggregate the folds may then keep.
 func (s *Store) fold(ctx context.Context, q eventstore.Querier, stream string, empty domain.Snapshot, committed bool) (domain.Snapshot, error) {
-	kept, generation := s.folds.known(stream, empty)
-	events, err := s.read(ctx, q, stream, kept.Version())
+	if ahead, ok := ctx.Value(readAheadKey{}).(*readAhead); ok && committed {
+		if from, generation, envs, ok := ahead.take(stream, empty); ok {
+			return s.advance(stream, from, generation, envs, true)
+		}
+	}
+	kept, generation, _ := s.folds.known(stream, empty)
+	envs, err := s.log.ReadStreamAfter(ctx, q, stream, kept.Version())
+	if err != nil {
+		return nil, err
+	}
+	return s.advance(stream, kept, generation, envs, committed)
+}
+
+// advance folds kept, the aggregate the folds kept of stream under generation, by envs,
+// the stream's events after it; committed says they are committed, and the folds may
+// then keep the result. It returns the caller's copy to decide on.
+func (s *Store) advance(stream string, kept domain.Snapshot, generation uint64, envs []eventstore.Envelope, committed bool) (domain.Snapshot, error) {
+	events, err := s.decode(stream, kept.Version(), envs)
 	if err != nil {
 		return nil, err
 	}
@@ -149,7 +167,57 @@ func (s *Store) fold(ctx context.Context, q eventstore.Querier, stream string, e
 	} else {
 		s.folds.keep(stream, next, generation)
 	}
-	return next.Advance(nil, next.Version()), nil // the caller's copy to decide on
+	return next.Advance(nil, next.Version()), nil
+}
+
+// ReadAhead queues in b the read of stream after the aggregate the folds keep of it
+// (all of it if they keep none), for a caller that knows which stream its request will
+// fold and sends b anyway (the session check of an API request). Once b's results are
+// read, the function it returns gives a context whose next Fold of stream folds what
+// the read got instead of reading the log again; the Folds after it, a command's retry
+// among them, read the log as always.
+func (s *Store) ReadAhead(b *pgx.Batch, stream string) func(context.Context) (context.Context, error) {
+	ahead := &readAhead{stream: stream}
+	var ok bool
+	if ahead.from, ahead.generation, ok = s.folds.known(stream, nil); !ok {
+		ahead.from = nil
+	}
+	var after int64
+	if ahead.from != nil {
+		after = ahead.from.Version()
+	}
+	read := s.log.QueueStreamRead(b, stream, after)
+	return func(ctx context.Context) (context.Context, error) {
+		var err error
+		if ahead.envs, err = read.Envelopes(ctx); err != nil {
+			return ctx, err
+		}
+		return context.WithValue(ctx, readAheadKey{}, ahead), nil
+	}
+}
+
+type readAheadKey struct{}
+
+// readAhead is what a request read of its stream ahead of its first Fold: the events
+// after from, the aggregate the folds kept under generation (nil: the whole stream).
+type readAhead struct {
+	stream     string
+	from       domain.Snapshot
+	generation uint64
+	envs       []eventstore.Envelope
+	taken      atomic.Bool
+}
+
+// take hands what was read ahead to a Fold of stream into empty's kind, once.
+func (a *readAhead) take(stream string, empty domain.Snapshot) (from domain.Snapshot, generation uint64, envs []eventstore.Envelope, ok bool) {
+	from = a.from
+	if from == nil {
+		from = empty
+	}
+	if a.stream != stream || reflect.TypeOf(from) != reflect.TypeOf(empty) || a.taken.Swap(true) {
+		return nil, 0, nil, false
+	}
+	return from, a.generation, a.envs, true
 }
 
 // read decodes the events of stream after version through q.
@@ -158,6 +226,11 @@ func (s *Store) read(ctx context.Context, q eventstore.Querier, stream string, v
 	if err != nil {
 		return nil, err
 	}
+	return s.decode(stream, version, envs)
+}
+
+// decode decodes envs, the events of stream after version.
+func (s *Store) decode(stream string, version int64, envs []eventstore.Envelope) ([]domain.Event, error) {
 	events := make([]domain.Event, 0, len(envs))
 	for _, env := range envs {
 		if env.StreamVersion != version+int64(len(events))+1 {

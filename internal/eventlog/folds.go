@@ -39,21 +39,22 @@ func newFolds() *folds {
 	return &folds{streams: map[string]*list.Element{}, order: list.New()}
 }
 
-// known returns the kept aggregate of stream if it is of empty's kind (else empty),
-// which the caller must not change, and the generation to keep its successor under.
-func (f *folds) known(stream string, empty domain.Snapshot) (domain.Snapshot, uint64) {
+// known returns the kept aggregate of stream if it is of empty's kind, or of any kind
+// if empty is nil (else empty), which the caller must not change, the generation to
+// keep its successor under, and whether one was kept.
+func (f *folds) known(stream string, empty domain.Snapshot) (domain.Snapshot, uint64, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	el, ok := f.streams[stream]
 	if !ok {
-		return empty, f.generation
+		return empty, f.generation, false
 	}
 	f.order.MoveToFront(el)
 	snap := el.Value.(*foldEntry).snap
-	if reflect.TypeOf(snap) != reflect.TypeOf(empty) {
-		return empty, f.generation
+	if empty != nil && reflect.TypeOf(snap) != reflect.TypeOf(empty) {
+		return empty, f.generation, false
 	}
-	return snap, f.generation
+	return snap, f.generation, true
 }
 
 // keep records the committed aggregate of stream, unless one of a later version is

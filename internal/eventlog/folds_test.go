@@ -110,6 +110,99 @@ func TestFoldsOfAKnownStreamEqualAFreshFold(t *testing.T) {
 	foldedAsFresh(t, "after an append here", store, reg.UserID)
 }
 
+// A stream read ahead, in the round trip of an API request's session check, gives the
+// request's first fold what the log held then, another process's appends among them;
+// the folds after it read the log again, so a command that decided on it and finds the
+// stream moved on retries on what is there.
+func TestAReadAheadServesTheFirstFoldOnly(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	svc, store := newService(t)
+	other, err := eventlog.New(store.Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := svc.RegisterFromTelegram(ctx, domain.Meta{Actor: domain.SystemActor},
+		domain.TelegramLogin{TelegramID: 4343, Username: "hopper", FirstName: "Grace"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream := domain.UserStream(reg.UserID)
+	readAhead := func(s *eventlog.Store) context.Context {
+		t.Helper()
+		b := &pgx.Batch{}
+		var one int
+		b.Queue("SELECT 1").QueryRow(func(row pgx.Row) error { return row.Scan(&one) })
+		finish := s.ReadAhead(b, stream)
+		if err := s.Pool().SendBatch(ctx, b).Close(); err != nil {
+			t.Fatal(err)
+		}
+		rctx, err := finish(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if one != 1 {
+			t.Fatalf("the batch's own query gave %d", one)
+		}
+		return rctx
+	}
+	rename := func(s domain.Store, name string) {
+		t.Helper()
+		u, err := domain.FoldUser(ctx, s, reg.UserID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Append(ctx, domain.Meta{Actor: domain.SystemActor}, domain.Change{Stream: stream, Expected: u.Version(),
+			Events: []domain.Event{domain.ProfileUpdated{UserID: reg.UserID, FirstName: name, Timezone: "UTC"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	twoFolds := func(step string, rctx context.Context, wantFirst, wantSecond string) {
+		t.Helper()
+		var got []string
+		for range 2 {
+			u, err := domain.FoldUser(rctx, store, reg.UserID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, u.FirstName())
+		}
+		if got[0] != wantFirst || got[1] != wantSecond {
+			t.Fatalf("%s: the folds after the read ahead named the user %q, want %q (read ahead), then %q (the log)", step, got, wantFirst, wantSecond)
+		}
+	}
+	// The store keeps nothing of the new user yet: the whole stream is read ahead.
+	rctx := readAhead(store)
+	rename(other, "before")
+	twoFolds("a stream kept nowhere", rctx, "Grace", "before")
+	// Now it keeps the user: only what another process appended since is read ahead.
+	rename(other, "after")
+	rctx = readAhead(store)
+	rename(other, "later")
+	twoFolds("a kept stream", rctx, "after", "later")
+
+	rctx = readAhead(store)
+	rename(other, "elsewhere")
+	var conflicts atomic.Int64
+	counted, err := domain.NewService(conflictCounter{Store: store, conflicts: &conflicts}, domain.Config{Clock: domain.ClockFunc(time.Now)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine := "mine"
+	if _, err := counted.UpdateProfile(rctx, domain.Meta{Actor: reg.UserID.String()}, reg.UserID, domain.ProfileInput{FirstName: &mine}); err != nil {
+		t.Fatal(err)
+	}
+	foldedAsFresh(t, "after a command that decided on a stale read ahead", store, reg.UserID)
+	u, err := domain.FoldUser(ctx, store, reg.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.FirstName() != "mine" || u.Version() != 6 || conflicts.Load() != 1 {
+		t.Fatalf("the user is %q at version %d after %d refused appends, want mine at 6 (registered, four renames, the command's) after one",
+			u.FirstName(), u.Version(), conflicts.Load())
+	}
+}
+
 // An erasure empties what the store keeps: an interview folded before holds the erased
 // user's comment in clear, which the log no longer gives.
 func TestFoldsForgetWhatAnErasureMadeUnreadable(t *testing.T) {
