@@ -188,11 +188,11 @@ func (c *commits) listenOnce(ctx context.Context) error {
 }
 
 // lookout is the process's lookout over the offsets of one topic's groups.
-func (c *commits) lookout(messages, offsets string) *lookout {
+func (c *commits) lookout(topic, messages, offsets string) *lookout {
 	key := messages + " " + offsets
 	if l, ok := c.looks.Load(key); ok {
 		return l.(*lookout)
 	}
-	l, _ := c.looks.LoadOrStore(key, newLookout(c.pool, messages, offsets))
+	l, _ := c.looks.LoadOrStore(key, newLookout(c, topic, messages, offsets))
 	return l.(*lookout)
 }

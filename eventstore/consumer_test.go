@@ -196,13 +196,15 @@ func TestConsumeHandsOnlyTheEventsItWants(t *testing.T) {
 }
 
 // A group reading only some types gets every event of them, once and in log order,
-// while writers race to append; the other events stay in the database but for the
-// last of a batch, which carries the offset past them.
+// while writers race to append and two processes run the group; the other events stay
+// in the database but for the last of a batch, which carries the offset past them, and
+// what the looks pass without a poll.
 func TestConsumeWithTypesGetsEachOfThemOnceWhileWritersRace(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	store, _ := newStore(t)
+	store, pool := newStore(t)
+	elsewhere := eventstore.New(pool, newCodec(t), nil)
 	const writers, appends = 16, 20
 	var (
 		mu      sync.Mutex
@@ -210,21 +212,23 @@ func TestConsumeWithTypesGetsEachOfThemOnceWhileWritersRace(t *testing.T) {
 		others  int
 	)
 	consumeCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- store.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
-			ConsumerGroup: "removals", BatchSize: 10, Types: []string{"ItemRemoved"},
-		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-			mu.Lock()
-			defer mu.Unlock()
-			if env.EventType == "ItemRemoved" {
-				removed = append(removed, env)
-			} else {
-				others++
-			}
-			return nil
-		}, nil)
-	}()
+	done := make(chan error, 2)
+	for _, s := range []*eventstore.Store{store, elsewhere} {
+		go func() {
+			done <- s.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
+				ConsumerGroup: "removals", BatchSize: 10, Types: []string{"ItemRemoved"},
+			}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+				mu.Lock()
+				defer mu.Unlock()
+				if env.EventType == "ItemRemoved" {
+					removed = append(removed, env)
+				} else {
+					others++
+				}
+				return nil
+			}, nil)
+		}()
+	}
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Add(1)
@@ -249,8 +253,10 @@ func TestConsumeWithTypesGetsEachOfThemOnceWhileWritersRace(t *testing.T) {
 		return len(removed) >= writers*appends
 	})
 	stop()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("consume ended with %v", err)
+	for range 2 {
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("consume ended with %v", err)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -273,5 +279,97 @@ func TestConsumeWithTypesGetsEachOfThemOnceWhileWritersRace(t *testing.T) {
 	}
 	if others >= writers*appends*3/2 {
 		t.Fatalf("%d of the %d events of other types reached the handler: the group reads them all", others, writers*appends*3)
+	}
+}
+
+// A group reading only some types passes the others without polling for them: its
+// handler sees none of them, yet its offset follows the log's head. The first event it
+// wants after them comes once, one still behind an open transaction is not passed, and
+// events appended before the group's first poll are passed as well.
+func TestAGroupPassesWhatItDoesNotReadWithoutItsHandler(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	store, pool := newStore(t)
+	add := func(n int, stream string) eventstore.Position {
+		t.Helper()
+		var pos eventstore.Position
+		for i := range n {
+			pos = addItem(ctx, t, store, fmt.Sprintf("%s-%d", stream, i), "thing")
+		}
+		return pos
+	}
+	remove := func(stream string) eventstore.StreamAppend {
+		return eventstore.StreamAppend{StreamID: stream, Expected: eventstore.Exact(1), Events: []any{itemRemoved{Item: "thing"}}}
+	}
+	add(30, "before")
+	var (
+		mu      sync.Mutex
+		handled []string
+	)
+	consumeCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- store.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
+			ConsumerGroup: "passing", BatchSize: 5, Types: []string{"ItemRemoved"},
+		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+			mu.Lock()
+			defer mu.Unlock()
+			handled = append(handled, env.EventType+" "+env.StreamID)
+			return nil
+		}, nil)
+	}()
+	reaches := func(head eventstore.Position) {
+		t.Helper()
+		testdb.Eventually(t, time.Minute, func() bool {
+			pos, err := store.GroupPosition(ctx, "passing")
+			return err == nil && !pos.Less(head)
+		})
+	}
+	handledSoFar := func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(handled)
+	}
+	reaches(add(40, "while"))
+	if got := handledSoFar(); len(got) != 0 {
+		t.Fatalf("the handler was given %q; the group reads none of these types", got)
+	}
+
+	// A removal behind an open transaction, events of other types committed after it.
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	addItem(ctx, t, store, "late", "thing")
+	if _, err := store.Append(ctx, tx, eventstore.Meta{}, remove("late")); err != nil {
+		t.Fatal(err)
+	}
+	head := add(20, "after")
+	time.Sleep(200 * time.Millisecond) // looks that find only what is hidden behind tx
+	if pos, err := store.GroupPosition(ctx, "passing"); err != nil || !pos.Less(head) {
+		t.Fatalf("the group is at %s (%v), past events behind an open transaction that holds one it wants", pos, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	addItem(ctx, t, store, "removed", "thing")
+	if _, err := store.AppendCommitted(ctx, eventstore.Meta{}, remove("removed")); err != nil {
+		t.Fatal(err)
+	}
+	reaches(add(10, "last"))
+	stop()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("consume ended with %v", err)
+	}
+	var removals []string
+	for _, h := range handledSoFar() {
+		if strings.HasPrefix(h, "ItemRemoved") {
+			removals = append(removals, h)
+		}
+	}
+	if want := []string{"ItemRemoved late", "ItemRemoved removed"}; !slices.Equal(removals, want) {
+		t.Fatalf("the handler was given the removals %q, want %q once each, in order", removals, want)
 	}
 }

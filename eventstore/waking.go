@@ -185,10 +185,10 @@ func (p beginningWith) BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx,
 // wait returns once an event past the group's offset is visible to a poll. Each wait
 // channel is taken before the look, so a commit between the two still wakes it.
 func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
-	look := b.commits.lookout(b.schema.MessagesTable(topic), b.offsets.MessagesOffsetsTable(topic))
+	look := b.commits.lookout(topic, b.schema.MessagesTable(topic), b.offsets.MessagesOffsetsTable(topic))
 	for {
 		committed := b.commits.committed.wait()
-		visible, found, err := look.pending(ctx, b.group)
+		visible, found, err := look.pending(ctx, b.group, b.schema.Types)
 		if err != nil {
 			return err
 		}
@@ -222,9 +222,11 @@ func (b *wakingBeginner) wait(ctx context.Context, topic string) error {
 // view of the log, only from its first write (the offset's move, for most) to its
 // commit, not for the whole batch.
 func groupLock(topic, group string) string {
-	key := "consumer-group:" + topic + ":" + group
-	return `pg_advisory_xact_lock(hashtextextended('` + strings.ReplaceAll(key, `'`, `''`) + `', 0))`
+	return `pg_advisory_xact_lock(hashtextextended('` + strings.ReplaceAll(groupLockKey(topic, group), `'`, `''`) + `', 0))`
 }
+
+// groupLockKey is the key whose hash names the lock of a consumer group of topic.
+func groupLockKey(topic, group string) string { return "consumer-group:" + topic + ":" + group }
 
 // unlockedOffsets is watermill-sql's PostgreSQL offsets adapter whose poll reads the
 // offset row without locking it: the waking beginner has taken the group's lock
