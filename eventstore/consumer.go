@@ -156,7 +156,16 @@ func RollbackEvent(ctx context.Context, tx pgx.Tx, savepoint string, err error) 
 // before the group's offset moves: then each queues its writes, and they go in one
 // round trip and commit with the offset.
 type Deferral struct {
-	sends []func(*pgx.Batch) error
+	flushes []func(context.Context, pgx.Tx) error
+	sends   []func(*pgx.Batch) error
+}
+
+// OnFlush has flush run in the transaction once the batch's events were handled, before
+// the deferred writes go: a handler that put off its events' work does it there for all
+// of them together, reading and writing as it needs. An error from flush fails the
+// batch like a failed write.
+func (d *Deferral) OnFlush(flush func(context.Context, pgx.Tx) error) {
+	d.flushes = append(d.flushes, flush)
 }
 
 // OnSend has send queue its writes into the transaction's batch when it goes: a handler

@@ -272,11 +272,17 @@ func (t *wakingTx) ExecContext(ctx context.Context, query string, args ...any) (
 	return wsql.PgxResult{CommandTag: tag}, nil
 }
 
-// sendDeferred sends the deferred writes of d and then the ack query, in one round trip.
+// sendDeferred runs the flushes of d, then sends its deferred writes and the ack query
+// in one round trip.
 func (t *wakingTx) sendDeferred(ctx context.Context, d *Deferral, ack string, args []any) (pgconn.CommandTag, error) {
 	tx, ok := t.Tx.(*wsql.PgxTx)
 	if !ok {
 		return pgconn.CommandTag{}, fmt.Errorf("no pgx transaction (%T)", t.Tx)
+	}
+	for _, flush := range d.flushes {
+		if err := flush(ctx, tx.Tx); err != nil {
+			return pgconn.CommandTag{}, err
+		}
 	}
 	b := &pgx.Batch{}
 	for _, send := range d.sends {

@@ -43,11 +43,11 @@ func New(store *eventlog.Store, clock domain.Clock, duration time.Duration, logg
 
 // Run consumes the log until ctx ends.
 func (m *Matchmaker) Run(ctx context.Context) error {
-	removals := &removals{}
+	later := &later{}
 	return m.store.Log().ConsumeAtomic(ctx, eventstore.SubscriberConfig{
 		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20, Types: slices.Sorted(maps.Keys(handled)),
 	}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-		return m.handle(ctx, tx, env, removals)
+		return m.handle(ctx, tx, env, later)
 	}, func(env eventstore.Envelope, err error) {
 		m.logger.Error("matchmaker: event not handled, it will be retried", "event_id", env.EventID, "type", env.EventType, "err", err)
 	})
@@ -69,8 +69,8 @@ var handled = map[string]bool{
 const savepoint = "matchmaker_event"
 
 // handle applies one event in its savepoint; the others pass without a round trip, and
-// so do the removals of a batch, sent together as its offset moves.
-func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, later *removals) error {
+// so do the joins and removals of a batch, done together once it is handled.
+func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, later *later) error {
 	if !handled[env.EventType] {
 		return nil
 	}
@@ -80,17 +80,15 @@ func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envel
 	}
 	switch e := decoded.(type) {
 	case domain.QueueJoined:
-		later.cancel(e.EntryID)
-		err = m.enqueue(ctx, tx, env, domain.EntryFromJoined(e))
+		err = m.join(ctx, tx, env, domain.EntryFromJoined(e), later)
 	case domain.QueueEntryRequeued:
-		later.cancel(e.EntryID)
-		err = m.enqueue(ctx, tx, env, domain.EntryFromRequeued(e))
+		err = m.join(ctx, tx, env, domain.EntryFromRequeued(e), later)
 	case domain.QueueLeft:
-		err = later.remove(ctx, tx, e.EntryID)
+		err = later.remove(ctx, tx, m, e.EntryID)
 	case domain.QueueEntryExpired:
-		err = later.remove(ctx, tx, e.EntryID)
+		err = later.remove(ctx, tx, m, e.EntryID)
 	case domain.MatchMade:
-		err = later.remove(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
+		err = later.remove(ctx, tx, m, e.CandidateEntryID, e.InterviewerEntryID)
 	}
 	if err != nil {
 		return eventstore.RollbackEvent(ctx, tx, savepoint, err)
@@ -98,25 +96,72 @@ func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envel
 	return nil
 }
 
-// enqueue records the entry as waiting at the event's position, then looks for its
-// partner among the entries that waited before it; the savepoint, the record and the
-// first page of candidates take one round trip.
-func (m *Matchmaker) enqueue(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry) error {
+// join takes an entry that waits (again): off the batch's removals, and into its
+// joins, enqueued together once the batch is handled; while the group applies events
+// one by one, at once.
+func (m *Matchmaker) join(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry, later *later) error {
+	d, deferred := eventstore.Deferred(ctx)
+	later.batch(m, d)
+	delete(later.removed, entry.ID)
+	if !deferred {
+		return m.enqueue(ctx, tx, []waiting{{env, entry}}, true)
+	}
+	later.joins = slices.DeleteFunc(later.joins, func(w waiting) bool { return w.entry.ID == entry.ID })
+	later.joins = append(later.joins, waiting{env, entry})
+	return nil
+}
+
+// waiting is an entry to enqueue and the event that made it wait.
+type waiting struct {
+	env   eventstore.Envelope
+	entry domain.QueueEntry
+}
+
+const enqueueSQL = `INSERT INTO matchmaker_waiting
+	(entry_id, user_id, role, profession, language, window_start, window_end, position_tx, position_offset)
+	SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::bigint[])
+	ON CONFLICT (entry_id) DO UPDATE SET window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end,
+		position_tx = EXCLUDED.position_tx, position_offset = EXCLUDED.position_offset`
+
+// enqueue records the entries, in log order and each once, as waiting at their events'
+// positions, then looks for each one's partner among the entries that waited before
+// it; the record and the first page of candidates of every entry take one round trip
+// (with the event's savepoint for one applied alone). A page read before an earlier
+// entry of the batch was matched may offer an entry that stopped waiting since, which
+// the domain refuses on fresh state, as it refuses any stale candidate.
+func (m *Matchmaker) enqueue(ctx context.Context, tx pgx.Tx, joins []waiting, alone bool) error {
 	now := m.clock.Now()
 	b := &pgx.Batch{}
-	b.Queue(`SAVEPOINT ` + savepoint)
-	b.Queue(`INSERT INTO matchmaker_waiting
-		(entry_id, user_id, role, profession, language, window_start, window_end, position_tx, position_offset)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-		ON CONFLICT (entry_id) DO UPDATE SET window_start = $6, window_end = $7, position_tx = $8, position_offset = $9`,
-		entry.ID, entry.UserID, string(entry.Role), string(entry.Profession), string(entry.Language),
-		entry.Window.Start, entry.Window.End, int64(env.Position.TxID), env.Position.Offset)
-	var first []candidate
-	m.queueCandidates(b, entry, now, eventstore.Position{}, &first)
-	if err := tx.SendBatch(ctx, b).Close(); err != nil {
-		return fmt.Errorf("enqueue %s: %w", entry.ID, err)
+	if alone {
+		b.Queue(`SAVEPOINT ` + savepoint)
 	}
-	return m.match(ctx, tx, env, entry, now, first)
+	var (
+		ids, users                  []uuid.UUID
+		roles, professions, langs   []string
+		starts, ends                []time.Time
+		positionTxs, positionOffset []int64
+	)
+	for _, j := range joins {
+		e := j.entry
+		ids, users = append(ids, e.ID), append(users, e.UserID)
+		roles, professions, langs = append(roles, string(e.Role)), append(professions, string(e.Profession)), append(langs, string(e.Language))
+		starts, ends = append(starts, e.Window.Start), append(ends, e.Window.End)
+		positionTxs, positionOffset = append(positionTxs, int64(j.env.Position.TxID)), append(positionOffset, j.env.Position.Offset)
+	}
+	b.Queue(enqueueSQL, ids, users, roles, professions, langs, starts, ends, positionTxs, positionOffset)
+	first := make([][]candidate, len(joins))
+	for i, j := range joins {
+		m.queueCandidates(b, j.entry, now, eventstore.Position{}, j.env.Position, &first[i])
+	}
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return fmt.Errorf("enqueue %d entries: %w", len(joins), err)
+	}
+	for i, j := range joins {
+		if err := m.match(ctx, tx, j.env, j.entry, now, first[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // match pairs entry with the earliest waiting entry it is compatible with, trying the
@@ -158,7 +203,7 @@ func (m *Matchmaker) match(ctx context.Context, tx pgx.Tx, env eventstore.Envelo
 		}
 		now = m.clock.Now()
 		b := &pgx.Batch{}
-		m.queueCandidates(b, entry, now, after, &candidates)
+		m.queueCandidates(b, entry, now, after, env.Position, &candidates)
 		if err := tx.SendBatch(ctx, b).Close(); err != nil {
 			return err
 		}
@@ -171,18 +216,19 @@ type candidate struct {
 	position eventstore.Position
 }
 
-// queueCandidates queues the query of the waiting entries after a position that could
-// pair with entry by their data, read into out; the domain decides on fresh state.
-func (m *Matchmaker) queueCandidates(b *pgx.Batch, entry domain.QueueEntry, now time.Time, after eventstore.Position, out *[]candidate) {
+// queueCandidates queues the query of the waiting entries between two positions (after
+// a page's last, before the entry's own) that could pair with entry by their data, read
+// into out; the domain decides on fresh state.
+func (m *Matchmaker) queueCandidates(b *pgx.Batch, entry domain.QueueEntry, now time.Time, after, before eventstore.Position, out *[]candidate) {
 	b.Queue(`SELECT entry_id, user_id, window_start, window_end, position_tx, position_offset
 		FROM matchmaker_waiting
 		WHERE profession = $1 AND language = $2 AND role = $3 AND user_id <> $4
 			AND least(window_end, $5) - greatest(window_start, $6, $7) >= $8
-			AND (position_tx, position_offset) > ($9, $10)
+			AND (position_tx, position_offset) > ($9, $10) AND (position_tx, position_offset) < ($11, $12)
 		ORDER BY position_tx, position_offset
 		LIMIT `+fmt.Sprint(candidatesPage),
 		string(entry.Profession), string(entry.Language), string(entry.Role.Opposite()), entry.UserID,
-		entry.Window.End, entry.Window.Start, now, m.duration, int64(after.TxID), after.Offset).
+		entry.Window.End, entry.Window.Start, now, m.duration, int64(after.TxID), after.Offset, int64(before.TxID), before.Offset).
 		Query(func(rows pgx.Rows) error {
 			*out = (*out)[:0]
 			for rows.Next() {
@@ -221,41 +267,53 @@ func remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
 	return nil
 }
 
-// removals are the entries that the events of a batch stopped, deleted in one
-// statement sent with the batch's offset move (eventstore.Deferred). Until then a join
-// later in the batch may still be offered one of them as a candidate, which the domain
-// refuses on fresh state; an entry waiting again later in the batch (requeued) is
-// taken off the list, so its removal never undoes its return.
-type removals struct {
+// later is what the events of a batch put off until it is handled
+// (eventstore.Deferred): the entries they made wait, enqueued together, and those they
+// stopped, deleted in one statement sent with the batch's offset move. Until then a
+// join later in the batch may still be offered one of the stopped entries as a
+// candidate, which the domain refuses on fresh state; an entry waiting again later in
+// the batch (requeued) is taken off the removals, so its removal never undoes its
+// return.
+type later struct {
 	at      *eventstore.Deferral
-	entries map[uuid.UUID]bool
+	joins   []waiting
+	removed map[uuid.UUID]bool
+}
+
+// batch starts over for the transaction d when it is a new one, and has d enqueue the
+// joins and send the removals.
+func (l *later) batch(m *Matchmaker, d *eventstore.Deferral) {
+	if d == nil || l.at == d {
+		return
+	}
+	l.at, l.joins, l.removed = d, nil, map[uuid.UUID]bool{}
+	d.OnFlush(func(ctx context.Context, tx pgx.Tx) error {
+		if l.at != d || len(l.joins) == 0 {
+			return nil
+		}
+		return m.enqueue(ctx, tx, l.joins, false)
+	})
+	d.OnSend(func(b *pgx.Batch) error {
+		if l.at == d && len(l.removed) > 0 {
+			b.Queue(removeSQL, slices.Collect(maps.Keys(l.removed)))
+		}
+		return nil
+	})
 }
 
 // remove deletes the entries with the batch's offset move or, while the group applies
 // events one by one, at once in the event's savepoint.
-func (r *removals) remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
+func (l *later) remove(ctx context.Context, tx pgx.Tx, m *Matchmaker, entries ...uuid.UUID) error {
 	d, ok := eventstore.Deferred(ctx)
 	if !ok {
 		return removeAlone(ctx, tx, entries...)
 	}
-	if r.at != d {
-		r.at, r.entries = d, map[uuid.UUID]bool{}
-		pending := r.entries
-		d.OnSend(func(b *pgx.Batch) error {
-			if len(pending) > 0 {
-				b.Queue(removeSQL, slices.Collect(maps.Keys(pending)))
-			}
-			return nil
-		})
-	}
+	l.batch(m, d)
 	for _, id := range entries {
-		r.entries[id] = true
+		l.removed[id] = true
 	}
 	return nil
 }
-
-// cancel takes an entry that waits again off the batch's removals.
-func (r *removals) cancel(entry uuid.UUID) { delete(r.entries, entry) }
 
 // removeAlone is an event's only write: its savepoint and the removal in one round
 // trip.

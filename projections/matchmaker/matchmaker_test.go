@@ -203,3 +203,52 @@ func TestTwoMatchmakersNeverBothMatch(t *testing.T) {
 	defer w.runMatchmaker(t)()
 	w.check(t, w.storm(t, users, 1000))
 }
+
+// Joins the matchmaker reads in one batch pair as if each came alone, first come first
+// served: the first interviewer takes the candidate who waited before the batch, the
+// second candidate of the batch waits for the second interviewer, and no entry is
+// offered twice.
+func TestJoinsOfOneBatchPairFirstComeFirstServed(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	users := w.register(t, 6)
+	start := time.Now().Add(3 * time.Hour).Truncate(time.Hour)
+	join := func(i int, role string) {
+		t.Helper()
+		if _, _, err := w.svc.JoinQueue(context.Background(), domain.Meta{Actor: users[i].String()}, users[i], domain.QueueInput{
+			Role: role, Profession: "backend-developer", Language: "en", WindowStart: start, WindowEnd: start.Add(2 * time.Hour),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// No matchmaker runs while they join: it reads all six in its first batch.
+	for i, role := range []string{"candidate", "interviewer", "candidate", "candidate", "interviewer", "interviewer"} {
+		join(i, role)
+	}
+	stop := w.runMatchmaker(t)
+	defer stop()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	testdb.WaitConsumed(t, w.store.Log(), matchmaker.Group)
+	interviews, violations := audit(ctx, t, w.store, w.duration)
+	if interviews != 3 || len(violations) != 0 {
+		t.Fatalf("%d interviews, violations %q; want three pairs first come first served", interviews, violations)
+	}
+	partner := map[uuid.UUID]uuid.UUID{}
+	for _, u := range users {
+		events, _, err := w.store.Load(ctx, domain.UserStream(u))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			if m, ok := e.(domain.MatchMade); ok {
+				partner[m.CandidateID] = m.InterviewerID
+			}
+		}
+	}
+	for c, i := range map[int]int{0: 1, 2: 4, 3: 5} {
+		if partner[users[c]] != users[i] {
+			t.Fatalf("user %d was paired with %v, want user %d", c, partner[users[c]], i)
+		}
+	}
+}
