@@ -45,22 +45,30 @@ func foldedAsFresh(t *testing.T, step string, store *eventlog.Store, user uuid.U
 	}
 }
 
+// registeredWithTwoProcesses registers a user named Grace through store, beside which
+// other is a second store over the same database: another process.
+func registeredWithTwoProcesses(t *testing.T, telegramID int64, username string) (store, other *eventlog.Store, reg domain.Registration) {
+	t.Helper()
+	svc, store := newService(t)
+	other, err := eventlog.New(store.Pool())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err = svc.RegisterFromTelegram(context.Background(), domain.Meta{Actor: domain.SystemActor},
+		domain.TelegramLogin{TelegramID: telegramID, Username: username, FirstName: "Grace"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store, other, reg
+}
+
 // A store that folded a stream before reads only what came since, yet always folds what
 // a fresh store folds: after appends by another process, not a rolled-back append, and
 // not a command's changes that were never appended.
 func TestFoldsOfAKnownStreamEqualAFreshFold(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc, store := newService(t)
-	other, err := eventlog.New(store.Pool())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := svc.RegisterFromTelegram(ctx, domain.Meta{Actor: domain.SystemActor},
-		domain.TelegramLogin{TelegramID: 4242, Username: "grace", FirstName: "Grace"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, other, reg := registeredWithTwoProcesses(t, 4242, "grace")
 	foldedAsFresh(t, "first fold", store, reg.UserID)
 	u, err := domain.FoldUser(ctx, store, reg.UserID)
 	if err != nil {
@@ -117,16 +125,7 @@ func TestFoldsOfAKnownStreamEqualAFreshFold(t *testing.T) {
 func TestAReadAheadServesTheFirstFoldOnly(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	svc, store := newService(t)
-	other, err := eventlog.New(store.Pool())
-	if err != nil {
-		t.Fatal(err)
-	}
-	reg, err := svc.RegisterFromTelegram(ctx, domain.Meta{Actor: domain.SystemActor},
-		domain.TelegramLogin{TelegramID: 4343, Username: "hopper", FirstName: "Grace"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	store, other, reg := registeredWithTwoProcesses(t, 4343, "hopper")
 	stream := domain.UserStream(reg.UserID)
 	readAhead := func(s *eventlog.Store) context.Context {
 		t.Helper()
