@@ -14,9 +14,10 @@ import (
 )
 
 // A write of the matchmaker that fails once (here the database refuses the first insert
-// and the first delete of its waiting list) is rolled back to the event's savepoint and
-// tried again in the same batch: nothing of the failed attempt stays behind, the pair
-// is matched once, and the entry that left is never matched.
+// and the first delete of its waiting list) is rolled back and tried again: with its
+// batch when it was put off until the batch's end, the batch then redone event by
+// event, or to the event's savepoint within the batch. Nothing of the failed attempt
+// stays behind, the pair is matched once, and the entry that left is never matched.
 func TestAFailedAttemptLeavesNothingAndIsTriedAgain(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
