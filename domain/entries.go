@@ -16,11 +16,14 @@ const entryChunk = 64
 type entryList struct {
 	chunks [][]UserEntry
 	owned  []bool // whether this copy may change the chunk in place
+	// waiting are the places (join order) of the entries in the queue: what a new
+	// window is checked against, however many entries the user had before.
+	waiting []int
 }
 
 // clone is the list for a copy of the user, sharing every chunk.
 func (l entryList) clone() entryList {
-	return entryList{chunks: slices.Clone(l.chunks), owned: make([]bool, len(l.chunks))}
+	return entryList{chunks: slices.Clone(l.chunks), owned: make([]bool, len(l.chunks)), waiting: slices.Clone(l.waiting)}
 }
 
 // own makes chunk c this copy's own to change.
@@ -39,6 +42,9 @@ func (l *entryList) add(e UserEntry) {
 		last++
 	}
 	l.own(last)
+	if e.Status == EntryWaiting {
+		l.waiting = append(l.waiting, last*entryChunk+len(l.chunks[last]))
+	}
 	l.chunks[last] = append(l.chunks[last], e)
 }
 
@@ -63,9 +69,19 @@ func (l *entryList) get(id uuid.UUID) (UserEntry, bool) {
 }
 
 func (l *entryList) setStatus(id uuid.UUID, s EntryStatus, interviewID uuid.UUID) {
-	if c, i, ok := l.find(id); ok {
-		l.own(c)
-		l.chunks[c][i].Status, l.chunks[c][i].InterviewID = s, interviewID
+	c, i, ok := l.find(id)
+	if !ok {
+		return
+	}
+	l.own(c)
+	l.chunks[c][i].Status, l.chunks[c][i].InterviewID = s, interviewID
+	place := c*entryChunk + i
+	at, listed := slices.BinarySearch(l.waiting, place)
+	switch {
+	case s == EntryWaiting && !listed:
+		l.waiting = slices.Insert(l.waiting, at, place)
+	case s != EntryWaiting && listed:
+		l.waiting = slices.Delete(l.waiting, at, at+1)
 	}
 }
 
@@ -75,6 +91,17 @@ func (l *entryList) len() int {
 		n += len(c)
 	}
 	return n
+}
+
+// inQueue are the entries waiting in the queue, in join order.
+func (l *entryList) inQueue() iter.Seq[UserEntry] {
+	return func(yield func(UserEntry) bool) {
+		for _, place := range l.waiting {
+			if !yield(l.chunks[place/entryChunk][place%entryChunk]) {
+				return
+			}
+		}
+	}
 }
 
 // all are the entries in join order.

@@ -57,8 +57,8 @@ func (u *User) JoinQueue(entryID uuid.UUID, in QueueInput, now time.Time, durati
 func (u *User) checkFree(w Window, skipEntry, skipInterview uuid.UUID, now time.Time, duration time.Duration) error {
 	waiting := 0
 	overlaps := false
-	for e := range u.entries.all() {
-		if e.ID == skipEntry || e.Status != EntryWaiting || e.Window.Expired(now, duration) {
+	for e := range u.entries.inQueue() {
+		if e.ID == skipEntry || e.Window.Expired(now, duration) {
 			continue
 		}
 		waiting++
@@ -134,10 +134,8 @@ func (u *User) ExpireEntry(entryID uuid.UUID, now time.Time, duration time.Durat
 // window still fits: the expiry scheduler needs those too.
 func (u *User) WaitingEntries() []QueueEntry {
 	var out []QueueEntry
-	for e := range u.entries.all() {
-		if e.Status == EntryWaiting {
-			out = append(out, e.QueueEntry)
-		}
+	for e := range u.entries.inQueue() {
+		out = append(out, e.QueueEntry)
 	}
 	return out
 }
