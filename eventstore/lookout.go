@@ -30,6 +30,8 @@ type lookout struct {
 	mu      sync.Mutex
 	next    *look // the look to begin after the running one; nil when nobody asked
 	running bool
+	// passErr is the failure of the last pass, for the next look; only run touches it.
+	passErr error
 }
 
 // lookWindow bounds how many events past a group's offset one look reads to find its
@@ -124,7 +126,10 @@ func (l *lookout) pending(ctx context.Context, group string, types []string) (vi
 	return visible, found, nil
 }
 
-// run begins the looks asked for, one after the other, until none is.
+// run begins the looks asked for, one after the other, until none is. The groups a look
+// found with only events they do not want before the first they do are passed once it
+// has answered its askers, before the next look begins; a pass that failed is the next
+// look's error.
 func (l *lookout) run() {
 	for {
 		l.mu.Lock()
@@ -136,26 +141,36 @@ func (l *lookout) run() {
 			return
 		}
 		l.mu.Unlock()
-		lk.visible, lk.err = l.look(lk.groups, lk.types)
+		var passing, passingTypes []string
+		lk.visible, passing, passingTypes, lk.err = l.look(lk.groups, lk.types)
+		if lk.err == nil {
+			lk.err, l.passErr = l.passErr, nil
+		}
 		close(lk.done)
+		if len(passing) > 0 {
+			if err := l.pass(context.Background(), passing, passingTypes); err != nil {
+				l.passErr = fmt.Errorf("pass the unwanted events past the offsets of %s: %w", strings.Join(passing, ", "), err)
+			}
+		}
 	}
 }
 
-func (l *lookout) look(groups, types []string) (map[string]bool, error) {
+// look reads, for each group, whether a poll has something to read; of the groups that
+// read only some types, those with none of them among the visible events ahead of the
+// first they want are to be passed (with their types), and look again soon.
+func (l *lookout) look(groups, types []string) (visible map[string]bool, passing, passingTypes []string, err error) {
 	// The askers' contexts end their own waits; the query serves all of them.
-	ctx := context.Background()
-	rows, err := l.pool.Query(ctx, l.query, groups, types)
+	rows, err := l.pool.Query(context.Background(), l.query, groups, types)
 	if err != nil {
-		return nil, fmt.Errorf("look for events past the offsets of %s: %w", strings.Join(groups, ", "), err)
+		return nil, nil, nil, fmt.Errorf("look for events past the offsets of %s: %w", strings.Join(groups, ", "), err)
 	}
 	defer rows.Close()
-	visible := make(map[string]bool, len(groups))
-	var skipping, skipTypes []string
+	visible = make(map[string]bool, len(groups))
 	for rows.Next() {
 		var group string
 		var first, wanted *bool
 		if err := rows.Scan(&group, &first, &wanted); err != nil {
-			return nil, fmt.Errorf("look for events past the offsets of %s: %w", strings.Join(groups, ", "), err)
+			return nil, nil, nil, fmt.Errorf("look for events past the offsets of %s: %w", strings.Join(groups, ", "), err)
 		}
 		typed := types[slices.Index(groups, group)]
 		switch {
@@ -164,46 +179,33 @@ func (l *lookout) look(groups, types []string) (map[string]bool, error) {
 			visible[group] = *first
 		case wanted != nil && *wanted: // the first event it wants is visible
 			visible[group] = true
-		default: // visible events it does not want first: passed without a poll
-			skipping, skipTypes = append(skipping, group), append(skipTypes, typed)
-			if wanted != nil { // and one it wants, hidden behind an open transaction
-				visible[group] = false
-			}
+		default:
+			// Visible events it does not want first: passed without a poll. It looks
+			// again soon, for what lies past the window or behind an open transaction
+			// (or polls then, if its lock was held by a poll elsewhere).
+			passing, passingTypes = append(passing, group), append(passingTypes, typed)
+			visible[group] = false
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("look for events past the offsets of %s: %w", strings.Join(groups, ", "), err)
+		return nil, nil, nil, fmt.Errorf("look for events past the offsets of %s: %w", strings.Join(groups, ", "), err)
 	}
-	rows.Close()
-	if len(skipping) > 0 {
-		passed, err := l.pass(ctx, skipping, skipTypes)
-		if err != nil {
-			return nil, fmt.Errorf("pass the unwanted events past the offsets of %s: %w", strings.Join(skipping, ", "), err)
-		}
-		for _, group := range skipping {
-			// One passed looks again soon, for what lies past the window or behind an
-			// open transaction; one left where it was (its lock is held by a poll
-			// elsewhere, or what it wants became visible) polls.
-			visible[group] = !slices.Contains(passed, group)
-		}
-	}
-	return visible, nil
+	return visible, passing, passingTypes, nil
 }
 
 // pass moves the offsets of groups, each reading only types (comma-joined), past the
 // visible events of the window they do not want, up to the first they do, in a
 // transaction of its own: two round trips for all of them. Each group's lock is taken
 // first, as a poll takes it, so the move starts from the offset its last holder left;
-// a group whose lock is held elsewhere is left to that poll. It returns the groups
-// whose offset moved.
-func (l *lookout) pass(ctx context.Context, groups, types []string) ([]string, error) {
+// a group whose lock is held elsewhere is left to that poll.
+func (l *lookout) pass(ctx context.Context, groups, types []string) error {
 	keys := make([]string, len(groups))
 	for i, group := range groups {
 		keys[i] = groupLockKey(l.topic, group)
 	}
 	conn, err := l.pool.Acquire(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer conn.Release()
 	var locked, lockedTypes, passed []string
@@ -223,7 +225,7 @@ func (l *lookout) pass(ctx context.Context, groups, types []string) ([]string, e
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		_, _ = conn.Exec(ctx, `ROLLBACK`)
-		return nil, err
+		return err
 	}
 	b = &pgx.Batch{}
 	b.Queue(l.skip, locked, lockedTypes).Query(func(rows pgx.Rows) error {
@@ -234,10 +236,10 @@ func (l *lookout) pass(ctx context.Context, groups, types []string) ([]string, e
 	b.Queue(`COMMIT`)
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		_, _ = conn.Exec(ctx, `ROLLBACK`)
-		return nil, err
+		return err
 	}
 	if len(passed) > 0 {
 		l.commits.consumed.fire()
 	}
-	return passed, nil
+	return nil
 }
