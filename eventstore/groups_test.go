@@ -2,6 +2,8 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -119,4 +121,101 @@ func TestARunningGroupMovedBackReadsOnFromItsNewPosition(t *testing.T) {
 	}
 	stop()
 	<-done
+}
+
+// A group reading only some types, moved back while events it does not read keep
+// coming, reads again the first one it reads after its new position: the looks that
+// pass what it does not read neither move it while it is held nor undo the move.
+func TestAGroupOfSomeTypesMovedBackReadsAgainWhatItReads(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	store, pool := newStore(t)
+	others := func(n int, prefix string) eventstore.Position {
+		t.Helper()
+		var pos eventstore.Position
+		for i := range n {
+			pos = addItem(ctx, t, store, fmt.Sprintf("%s-%d", prefix, i), "thing")
+		}
+		return pos
+	}
+	from := addItem(ctx, t, store, "cart", "thing")
+	if _, err := store.AppendCommitted(ctx, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "cart",
+		Expected: eventstore.Exact(1), Events: []any{itemRemoved{Item: "thing"}}}); err != nil {
+		t.Fatal(err)
+	}
+	head := others(10, "before")
+	got := make(chan string, 10)
+	consumeCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		done <- store.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
+			ConsumerGroup: "removals", BatchSize: 3, Types: []string{"ItemRemoved"},
+		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+			if env.EventType == "ItemRemoved" {
+				got <- env.StreamID
+			}
+			return nil
+		}, nil)
+	}()
+	reaches := func(head eventstore.Position) {
+		t.Helper()
+		testdb.Eventually(t, time.Minute, func() bool {
+			pos, err := store.GroupPosition(ctx, "removals")
+			return err == nil && !pos.Less(head)
+		})
+	}
+	removed := func() {
+		t.Helper()
+		select {
+		case stream := <-got:
+			if stream != "cart" {
+				t.Fatalf("read the removal of %s, want cart", stream)
+			}
+		case <-ctx.Done():
+			t.Fatal("the group read no removal")
+		}
+	}
+	removed()
+	reaches(head)
+
+	hold := func() pgx.Tx {
+		t.Helper()
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
+		if err := store.LockGroup(ctx, tx, "removals"); err != nil {
+			t.Fatal(err)
+		}
+		return tx
+	}
+	// Held (by a transaction that writes nothing, so the new events are visible).
+	tx := hold()
+	others(10, "held")
+	time.Sleep(100 * time.Millisecond) // looks that find only what the group does not read
+	if pos, err := store.GroupPosition(ctx, "removals"); err != nil || pos != head {
+		t.Fatalf("the held group is at %s (%v), want %s where its lock caught it", pos, err, head)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Moved back.
+	tx = hold()
+	if err := store.SetGroupPosition(ctx, tx, "removals", from); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	removed()
+	reaches(others(5, "after"))
+	stop()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("consume ended with %v", err)
+	}
+	if len(got) != 0 {
+		t.Fatalf("%d more removals read: the group read the one after its new position more than once", len(got))
+	}
 }
