@@ -153,8 +153,8 @@ func RollbackEvent(ctx context.Context, tx pgx.Tx, savepoint string, err error) 
 }
 
 // Deferral is what the handlers of one subscriber transaction put off until just
-// before the group's offset moves: then each queues its writes, and they go in one
-// round trip and commit with the offset.
+// before the group's offset moves: then its flushes run, each queues its writes, and
+// they go in one round trip and commit with the offset.
 type Deferral struct {
 	flushes []func(context.Context, pgx.Tx) error
 	sends   []func(*pgx.Batch) error

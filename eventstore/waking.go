@@ -31,7 +31,9 @@ var errClosing = errors.New("subscriber closing")
 // whether any event lies past its group's offset: when none does it waits for a
 // commit's wake-up (or the safety poll); when one does but is still hidden behind an
 // older open transaction it looks again after the poll interval. Only then does
-// watermill-sql run its poll as ever, so a late commit is still never skipped.
+// watermill-sql run its poll as ever, so a late commit is still never skipped. A group
+// of some types (SubscriberConfig.Types) that finds only other events ahead of the
+// first it reads has them passed by the look instead of polling for them.
 type Subscriber struct {
 	*wsql.Subscriber
 	closing   chan struct{}

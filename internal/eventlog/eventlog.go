@@ -178,12 +178,9 @@ func (s *Store) advance(stream string, kept domain.Snapshot, generation uint64, 
 // among them, read the log as always.
 func (s *Store) ReadAhead(b *pgx.Batch, stream string) func(context.Context) (context.Context, error) {
 	ahead := &readAhead{stream: stream}
-	var ok bool
-	if ahead.from, ahead.generation, ok = s.folds.known(stream, nil); !ok {
-		ahead.from = nil
-	}
 	var after int64
-	if ahead.from != nil {
+	var kept bool
+	if ahead.from, ahead.generation, kept = s.folds.known(stream, nil); kept {
 		after = ahead.from.Version()
 	}
 	read := s.log.QueueStreamRead(b, stream, after)
