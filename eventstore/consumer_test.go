@@ -211,23 +211,20 @@ func TestConsumeWithTypesGetsEachOfThemOnceWhileWritersRace(t *testing.T) {
 		removed []eventstore.Envelope
 		others  int
 	)
-	consumeCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 2)
+	var stops []func()
 	for _, s := range []*eventstore.Store{store, elsewhere} {
-		go func() {
-			done <- s.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
-				ConsumerGroup: "removals", BatchSize: 10, Types: []string{"ItemRemoved"},
-			}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-				mu.Lock()
-				defer mu.Unlock()
-				if env.EventType == "ItemRemoved" {
-					removed = append(removed, env)
-				} else {
-					others++
-				}
-				return nil
-			}, nil)
-		}()
+		stops = append(stops, consumeAtomic(ctx, t, s, eventstore.SubscriberConfig{
+			ConsumerGroup: "removals", BatchSize: 10, Types: []string{"ItemRemoved"},
+		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+			mu.Lock()
+			defer mu.Unlock()
+			if env.EventType == "ItemRemoved" {
+				removed = append(removed, env)
+			} else {
+				others++
+			}
+			return nil
+		}))
 	}
 	var wg sync.WaitGroup
 	for w := range writers {
@@ -252,11 +249,8 @@ func TestConsumeWithTypesGetsEachOfThemOnceWhileWritersRace(t *testing.T) {
 		defer mu.Unlock()
 		return len(removed) >= writers*appends
 	})
-	stop()
-	for range 2 {
-		if err := <-done; !errors.Is(err, context.Canceled) {
-			t.Fatalf("consume ended with %v", err)
-		}
+	for _, stop := range stops {
+		stop()
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -291,47 +285,28 @@ func TestAGroupPassesWhatItDoesNotReadWithoutItsHandler(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
-	add := func(n int, stream string) eventstore.Position {
-		t.Helper()
-		var pos eventstore.Position
-		for i := range n {
-			pos = addItem(ctx, t, store, fmt.Sprintf("%s-%d", stream, i), "thing")
-		}
-		return pos
-	}
 	remove := func(stream string) eventstore.StreamAppend {
 		return eventstore.StreamAppend{StreamID: stream, Expected: eventstore.Exact(1), Events: []any{itemRemoved{Item: "thing"}}}
 	}
-	add(30, "before")
+	addItems(ctx, t, store, "before", 30)
 	var (
 		mu      sync.Mutex
 		handled []string
 	)
-	consumeCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- store.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
-			ConsumerGroup: "passing", BatchSize: 5, Types: []string{"ItemRemoved"},
-		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-			mu.Lock()
-			defer mu.Unlock()
-			handled = append(handled, env.EventType+" "+env.StreamID)
-			return nil
-		}, nil)
-	}()
-	reaches := func(head eventstore.Position) {
-		t.Helper()
-		testdb.Eventually(t, time.Minute, func() bool {
-			pos, err := store.GroupPosition(ctx, "passing")
-			return err == nil && !pos.Less(head)
-		})
-	}
+	stop := consumeAtomic(ctx, t, store, eventstore.SubscriberConfig{
+		ConsumerGroup: "passing", BatchSize: 5, Types: []string{"ItemRemoved"},
+	}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+		mu.Lock()
+		defer mu.Unlock()
+		handled = append(handled, env.EventType+" "+env.StreamID)
+		return nil
+	})
 	handledSoFar := func() []string {
 		mu.Lock()
 		defer mu.Unlock()
 		return slices.Clone(handled)
 	}
-	reaches(add(40, "while"))
+	waitGroupAt(ctx, t, store, "passing", addItems(ctx, t, store, "while", 40))
 	if got := handledSoFar(); len(got) != 0 {
 		t.Fatalf("the handler was given %q; the group reads none of these types", got)
 	}
@@ -346,7 +321,7 @@ func TestAGroupPassesWhatItDoesNotReadWithoutItsHandler(t *testing.T) {
 	if _, err := store.Append(ctx, tx, eventstore.Meta{}, remove("late")); err != nil {
 		t.Fatal(err)
 	}
-	head := add(20, "after")
+	head := addItems(ctx, t, store, "after", 20)
 	time.Sleep(200 * time.Millisecond) // looks that find only what is hidden behind tx
 	if pos, err := store.GroupPosition(ctx, "passing"); err != nil || !pos.Less(head) {
 		t.Fatalf("the group is at %s (%v), past events behind an open transaction that holds one it wants", pos, err)
@@ -358,11 +333,8 @@ func TestAGroupPassesWhatItDoesNotReadWithoutItsHandler(t *testing.T) {
 	if _, err := store.AppendCommitted(ctx, eventstore.Meta{}, remove("removed")); err != nil {
 		t.Fatal(err)
 	}
-	reaches(add(10, "last"))
+	waitGroupAt(ctx, t, store, "passing", addItems(ctx, t, store, "last", 10))
 	stop()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("consume ended with %v", err)
-	}
 	var removals []string
 	for _, h := range handledSoFar() {
 		if strings.HasPrefix(h, "ItemRemoved") {

@@ -2,8 +2,6 @@ package eventstore_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"testing"
 	"time"
 
@@ -131,40 +129,21 @@ func TestAGroupOfSomeTypesMovedBackReadsAgainWhatItReads(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	store, pool := newStore(t)
-	others := func(n int, prefix string) eventstore.Position {
-		t.Helper()
-		var pos eventstore.Position
-		for i := range n {
-			pos = addItem(ctx, t, store, fmt.Sprintf("%s-%d", prefix, i), "thing")
-		}
-		return pos
-	}
 	from := addItem(ctx, t, store, "cart", "thing")
 	if _, err := store.AppendCommitted(ctx, eventstore.Meta{}, eventstore.StreamAppend{StreamID: "cart",
 		Expected: eventstore.Exact(1), Events: []any{itemRemoved{Item: "thing"}}}); err != nil {
 		t.Fatal(err)
 	}
-	head := others(10, "before")
+	head := addItems(ctx, t, store, "before", 10)
 	got := make(chan string, 10)
-	consumeCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() {
-		done <- store.ConsumeAtomic(consumeCtx, eventstore.SubscriberConfig{
-			ConsumerGroup: "removals", BatchSize: 3, Types: []string{"ItemRemoved"},
-		}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
-			if env.EventType == "ItemRemoved" {
-				got <- env.StreamID
-			}
-			return nil
-		}, nil)
-	}()
-	reaches := func(head eventstore.Position) {
-		t.Helper()
-		testdb.Eventually(t, time.Minute, func() bool {
-			pos, err := store.GroupPosition(ctx, "removals")
-			return err == nil && !pos.Less(head)
-		})
-	}
+	stop := consumeAtomic(ctx, t, store, eventstore.SubscriberConfig{
+		ConsumerGroup: "removals", BatchSize: 3, Types: []string{"ItemRemoved"},
+	}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
+		if env.EventType == "ItemRemoved" {
+			got <- env.StreamID
+		}
+		return nil
+	})
 	removed := func() {
 		t.Helper()
 		select {
@@ -177,7 +156,7 @@ func TestAGroupOfSomeTypesMovedBackReadsAgainWhatItReads(t *testing.T) {
 		}
 	}
 	removed()
-	reaches(head)
+	waitGroupAt(ctx, t, store, "removals", head)
 
 	hold := func() pgx.Tx {
 		t.Helper()
@@ -193,7 +172,7 @@ func TestAGroupOfSomeTypesMovedBackReadsAgainWhatItReads(t *testing.T) {
 	}
 	// Held (by a transaction that writes nothing, so the new events are visible).
 	tx := hold()
-	others(10, "held")
+	addItems(ctx, t, store, "held", 10)
 	time.Sleep(100 * time.Millisecond) // looks that find only what the group does not read
 	if pos, err := store.GroupPosition(ctx, "removals"); err != nil || pos != head {
 		t.Fatalf("the held group is at %s (%v), want %s where its lock caught it", pos, err, head)
@@ -210,11 +189,8 @@ func TestAGroupOfSomeTypesMovedBackReadsAgainWhatItReads(t *testing.T) {
 		t.Fatal(err)
 	}
 	removed()
-	reaches(others(5, "after"))
+	waitGroupAt(ctx, t, store, "removals", addItems(ctx, t, store, "after", 5))
 	stop()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("consume ended with %v", err)
-	}
 	if len(got) != 0 {
 		t.Fatalf("%d more removals read: the group read the one after its new position more than once", len(got))
 	}

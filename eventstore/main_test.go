@@ -2,7 +2,10 @@ package eventstore_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -66,6 +69,42 @@ func addItem(ctx context.Context, t testing.TB, store *eventstore.Store, stream,
 		t.Fatal(err)
 	}
 	return pos
+}
+
+// addItems appends an ItemAdded as the first event of each of n streams named after
+// prefix and returns the position of the last.
+func addItems(ctx context.Context, t testing.TB, store *eventstore.Store, prefix string, n int) eventstore.Position {
+	t.Helper()
+	var pos eventstore.Position
+	for i := range n {
+		pos = addItem(ctx, t, store, fmt.Sprintf("%s-%d", prefix, i), "thing")
+	}
+	return pos
+}
+
+// consumeAtomic runs store's ConsumeAtomic of cfg with handle until the function it
+// returns stops it, which fails the test unless the consumer ended by being stopped.
+func consumeAtomic(ctx context.Context, t testing.TB, store *eventstore.Store, cfg eventstore.SubscriberConfig, handle eventstore.Handler) (stop func()) {
+	t.Helper()
+	consumeCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- store.ConsumeAtomic(consumeCtx, cfg, handle, nil) }()
+	return func() {
+		t.Helper()
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("consume of %s ended with %v", cfg.ConsumerGroup, err)
+		}
+	}
+}
+
+// waitGroupAt waits until group has consumed the log up to at.
+func waitGroupAt(ctx context.Context, t testing.TB, store *eventstore.Store, group string, at eventstore.Position) {
+	t.Helper()
+	testdb.Eventually(t, time.Minute, func() bool {
+		pos, err := store.GroupPosition(ctx, group)
+		return err == nil && !pos.Less(at)
+	})
 }
 
 // appenders are the two ways to append, which keep the same promises.

@@ -43,7 +43,7 @@ func New(store *eventlog.Store, clock domain.Clock, duration time.Duration, logg
 
 // Run consumes the log until ctx ends.
 func (m *Matchmaker) Run(ctx context.Context) error {
-	later := &later{}
+	later := &later{m: m}
 	return m.store.Log().ConsumeAtomic(ctx, eventstore.SubscriberConfig{
 		ConsumerGroup: Group, PollInterval: 10 * time.Millisecond, BatchSize: 20, Types: slices.Sorted(maps.Keys(handled)),
 	}, func(ctx context.Context, tx pgx.Tx, env eventstore.Envelope) error {
@@ -84,11 +84,11 @@ func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envel
 	case domain.QueueEntryRequeued:
 		err = m.join(ctx, tx, env, domain.EntryFromRequeued(e), later)
 	case domain.QueueLeft:
-		err = later.remove(ctx, tx, m, e.EntryID)
+		err = later.remove(ctx, tx, e.EntryID)
 	case domain.QueueEntryExpired:
-		err = later.remove(ctx, tx, m, e.EntryID)
+		err = later.remove(ctx, tx, e.EntryID)
 	case domain.MatchMade:
-		err = later.remove(ctx, tx, m, e.CandidateEntryID, e.InterviewerEntryID)
+		err = later.remove(ctx, tx, e.CandidateEntryID, e.InterviewerEntryID)
 	}
 	if err != nil {
 		return eventstore.RollbackEvent(ctx, tx, savepoint, err)
@@ -101,11 +101,11 @@ func (m *Matchmaker) handle(ctx context.Context, tx pgx.Tx, env eventstore.Envel
 // one by one, at once.
 func (m *Matchmaker) join(ctx context.Context, tx pgx.Tx, env eventstore.Envelope, entry domain.QueueEntry, later *later) error {
 	d, deferred := eventstore.Deferred(ctx)
-	later.batch(m, d)
-	delete(later.removed, entry.ID)
 	if !deferred {
 		return m.enqueue(ctx, tx, []waiting{{env, entry}}, true)
 	}
+	later.batch(d)
+	delete(later.removed, entry.ID)
 	later.joins = slices.DeleteFunc(later.joins, func(w waiting) bool { return w.entry.ID == entry.ID })
 	later.joins = append(later.joins, waiting{env, entry})
 	return nil
@@ -275,6 +275,7 @@ func remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
 // the batch (requeued) is taken off the removals, so its removal never undoes its
 // return.
 type later struct {
+	m       *Matchmaker
 	at      *eventstore.Deferral
 	joins   []waiting
 	removed map[uuid.UUID]bool
@@ -282,8 +283,8 @@ type later struct {
 
 // batch starts over for the transaction d when it is a new one, and has d enqueue the
 // joins and send the removals.
-func (l *later) batch(m *Matchmaker, d *eventstore.Deferral) {
-	if d == nil || l.at == d {
+func (l *later) batch(d *eventstore.Deferral) {
+	if l.at == d {
 		return
 	}
 	l.at, l.joins, l.removed = d, nil, map[uuid.UUID]bool{}
@@ -291,7 +292,7 @@ func (l *later) batch(m *Matchmaker, d *eventstore.Deferral) {
 		if l.at != d || len(l.joins) == 0 {
 			return nil
 		}
-		return m.enqueue(ctx, tx, l.joins, false)
+		return l.m.enqueue(ctx, tx, l.joins, false)
 	})
 	d.OnSend(func(b *pgx.Batch) error {
 		if l.at == d && len(l.removed) > 0 {
@@ -303,12 +304,12 @@ func (l *later) batch(m *Matchmaker, d *eventstore.Deferral) {
 
 // remove deletes the entries with the batch's offset move or, while the group applies
 // events one by one, at once in the event's savepoint.
-func (l *later) remove(ctx context.Context, tx pgx.Tx, m *Matchmaker, entries ...uuid.UUID) error {
+func (l *later) remove(ctx context.Context, tx pgx.Tx, entries ...uuid.UUID) error {
 	d, ok := eventstore.Deferred(ctx)
 	if !ok {
 		return removeAlone(ctx, tx, entries...)
 	}
-	l.batch(m, d)
+	l.batch(d)
 	for _, id := range entries {
 		l.removed[id] = true
 	}
