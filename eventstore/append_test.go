@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -72,6 +73,91 @@ func TestExactAppendRaceHasOneWinnerPerVersion(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Commands of many users at once: the appends that come together commit together,
+// and each of them still lands or conflicts on its own, with its own position and its
+// actor's.
+func TestConcurrentAppendsToManyStreamsEachLandOrConflictOnTheirOwn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store, pool := newStore(t)
+	const streams, writersPerStream, rounds = 16, 4, 8
+	type won struct {
+		stream string
+		actor  string
+		item   string
+		pos    eventstore.Position
+	}
+	var (
+		mu     sync.Mutex
+		wins   []won
+		others []error
+	)
+	for round := int64(0); round < rounds; round++ {
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for s := range streams {
+			for w := range writersPerStream {
+				wg.Go(func() {
+					stream, actor, item := fmt.Sprintf("cart-%d", s), fmt.Sprintf("user-%d-%d", s, w), fmt.Sprintf("r%d-w%d", round, w)
+					<-start
+					pos, err := store.AppendCommitted(ctx, eventstore.Meta{Actor: actor}, eventstore.StreamAppend{
+						StreamID: stream, Expected: eventstore.Exact(round), Events: []any{itemAdded{Item: item}},
+					})
+					mu.Lock()
+					defer mu.Unlock()
+					var ce *eventstore.ConcurrencyError
+					switch {
+					case err == nil:
+						wins = append(wins, won{stream, actor, item, pos})
+					case errors.As(err, &ce) && ce.Stream == stream && ce.Actual == round+1:
+					default:
+						others = append(others, err)
+					}
+				})
+			}
+		}
+		close(start)
+		wg.Wait()
+	}
+	if len(others) > 0 {
+		t.Fatalf("appends failed otherwise than with a conflict naming their stream: %v", others)
+	}
+	if len(wins) != streams*rounds {
+		t.Fatalf("%d appends won, want one per stream and round: %d", len(wins), streams*rounds)
+	}
+	newest := map[string]eventstore.Position{}
+	for _, w := range wins {
+		envs, err := store.ReadStream(ctx, w.stream)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, e := range envs {
+			var added itemAdded
+			if err := json.Unmarshal(e.Payload, &added); err != nil {
+				t.Fatal(err)
+			}
+			if e.Actor == w.actor && added.Item == w.item {
+				found = e.Position == w.pos
+			}
+		}
+		if !found {
+			t.Fatalf("the append of %s by %s returned %v, not its event's position", w.stream, w.actor, w.pos)
+		}
+		if newest[w.actor].Less(w.pos) {
+			newest[w.actor] = w.pos
+		}
+	}
+	for actor, want := range newest {
+		if got, err := store.ActorsPosition(ctx, actor); err != nil || got != want {
+			t.Fatalf("%s is at %v (%v), want their newest append's %v", actor, got, err, want)
+		}
+	}
+	if n := countEvents(t, pool); n != streams*rounds {
+		t.Fatalf("%d events in the log, want %d", n, streams*rounds)
 	}
 }
 

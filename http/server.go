@@ -21,6 +21,7 @@ import (
 	"github.com/supermock/engine/internal/config"
 	"github.com/supermock/engine/internal/consumers"
 	"github.com/supermock/engine/internal/eventlog"
+	"github.com/supermock/engine/internal/pipeline"
 )
 
 const (
@@ -72,6 +73,8 @@ type server struct {
 	waits   waitCounts
 	// hub is the one tail of the log that feeds every GET /api/stream.
 	hub *hub
+	// checks sends the session checks of concurrent requests together.
+	checks *pipeline.Group
 	// lifetime ends when the app shuts down; background work (rebuilds) stops with it.
 	lifetime   context.Context
 	stop       context.CancelFunc
@@ -172,7 +175,8 @@ func newServer(d Deps) (*server, error) {
 	}
 	lifetime, stop := context.WithCancel(context.Background())
 	srv := &server{Deps: d, secrets: secrets, admins: admins, proxies: trusted, origins: origins(d.Config.FrontendURLs()),
-		metrics: d.Metrics, lifetime: lifetime, stop: stop, watcher: d.Store.Log().NewWatcher(eventstore.WatcherConfig{})}
+		metrics: d.Metrics, lifetime: lifetime, stop: stop, watcher: d.Store.Log().NewWatcher(eventstore.WatcherConfig{}),
+		checks: pipeline.New(d.Pool)}
 	srv.commandLimit, srv.queryLimit = srv.limiter(d.Config.RateLimitMax), srv.limiter(d.Config.RateLimitQueryMax)
 	srv.hub = newHub(d.Store.Log(), renderer{db: d.Pool, watcher: srv.watcher}, d.stream, d.Logger)
 	srv.background.Add(2)

@@ -87,17 +87,21 @@ func (s *server) endSession(ctx context.Context, claims auth.Claims) error {
 // sessionEnded looks up the token and its user by primary key, once per authenticated
 // request: a logout or an erasure on any replica is seen by every other one at once. A
 // request that may change something reads its user's stream ahead in the same round
-// trip, into c's context, for the command's fold of that stream.
+// trip, into c's context, for the command's fold of that stream. The checks of
+// concurrent requests go together (s.checks).
 func (s *server) sessionEnded(c *fiber.Ctx, tokenID string, userID uuid.UUID) (bool, error) {
 	var ended bool
-	b := &pgx.Batch{}
-	b.Queue(`SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = ANY($1))`,
-		[]string{tokenID, allSessionsOf(userID)}).QueryRow(func(row pgx.Row) error { return row.Scan(&ended) })
 	var ahead func(context.Context) (context.Context, error)
-	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && s.Store != nil {
-		ahead = s.Store.ReadAhead(b, domain.UserStream(userID))
+	check := func() *pgx.Batch {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT EXISTS (SELECT 1 FROM ended_sessions WHERE token_id = ANY($1))`,
+			[]string{tokenID, allSessionsOf(userID)}).QueryRow(func(row pgx.Row) error { return row.Scan(&ended) })
+		if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead && s.Store != nil {
+			ahead = s.Store.ReadAhead(b, domain.UserStream(userID))
+		}
+		return b
 	}
-	if err := s.Pool.SendBatch(c.UserContext(), b).Close(); err != nil || ended || ahead == nil {
+	if err := s.checks.Send(c.UserContext(), check); err != nil || ended || ahead == nil {
 		return ended, err
 	}
 	ctx, err := ahead(c.UserContext())
