@@ -16,6 +16,13 @@ type statement struct {
 	args []any
 }
 
+// customPlans plans the statements after it in its transaction for the tables as they
+// are at each run. A read table grows from empty (a new site, a rebuild's shadow)
+// faster than autovacuum's ANALYZE follows it, and the plan a connection caches for an
+// update while the table is small (a sequential scan) would stay as it grows: every
+// batch would then read the whole table to change a few rows of it.
+var customPlans = statement{sql: `SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`}
+
 // schema holds the SQL types of the read tables' columns, read from the catalog, so
 // array arguments can be cast without a second copy of the DDL in Go.
 type schema struct {
@@ -115,7 +122,10 @@ func (s *schema) plan(ops []op, table func(string) string) ([]statement, error) 
 		g.rows = append(g.rows, row)
 		last[k] = placed{w, sh}
 	}
-	var out []statement
+	if len(ops) == 0 {
+		return nil, nil
+	}
+	out := []statement{customPlans}
 	for w, shapes := range order {
 		for _, sh := range shapes {
 			st, err := s.statement(waves[w][sh], table)
