@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,7 +18,8 @@ type statement struct {
 }
 
 // customPlans plans the statements after it in its transaction for the tables as they
-// are at each run. A read table grows from empty (a new site, a rebuild's shadow)
+// are at each run; a plan that finds rows to change (an update, a delete) starts with
+// it. A read table grows from empty (a new site, a rebuild's shadow)
 // faster than autovacuum's ANALYZE follows it, and the plan a connection caches for an
 // update while the table is small (a sequential scan) would stay as it grows: every
 // batch would then read the whole table to change a few rows of it.
@@ -122,10 +124,10 @@ func (s *schema) plan(ops []op, table func(string) string) ([]statement, error) 
 		g.rows = append(g.rows, row)
 		last[k] = placed{w, sh}
 	}
-	if len(ops) == 0 {
-		return nil, nil
+	var out []statement
+	if slices.ContainsFunc(ops, func(o op) bool { return o.kind == opUpdate || o.kind == opUpdateAll || o.kind == opDelete }) {
+		out = append(out, customPlans)
 	}
-	out := []statement{customPlans}
 	for w, shapes := range order {
 		for _, sh := range shapes {
 			st, err := s.statement(waves[w][sh], table)
