@@ -78,12 +78,23 @@ func TestExactAppendRaceHasOneWinnerPerVersion(t *testing.T) {
 
 // Commands of many users at once: the appends that come together commit together,
 // and each of them still lands or conflicts on its own, with its own position and its
-// actor's.
+// actor's; with one writer a stream, no group fails, with four most do.
 func TestConcurrentAppendsToManyStreamsEachLandOrConflictOnTheirOwn(t *testing.T) {
 	t.Parallel()
+	for _, c := range []struct{ streams, writersPerStream int }{{64, 1}, {16, 4}} {
+		t.Run(fmt.Sprintf("%d streams, %d writers each", c.streams, c.writersPerStream), func(t *testing.T) {
+			t.Parallel()
+			raceAppends(t, c.streams, c.writersPerStream)
+		})
+	}
+}
+
+// raceAppends has writersPerStream writers on each of streams streams append at once,
+// in rounds, each expecting the round's version.
+func raceAppends(t *testing.T, streams, writersPerStream int) {
 	ctx := context.Background()
 	store, pool := newStore(t)
-	const streams, writersPerStream, rounds = 16, 4, 8
+	const rounds = 8
 	type won struct {
 		stream string
 		actor  string

@@ -287,9 +287,11 @@ func versionConflict(err error) bool {
 
 // conflict is the *ConcurrencyError of an insert that broke a stream's version
 // constraint, naming the first stream whose version is not the expected one. The
-// versions are read through q, the append's own connection once the insert is undone:
-// reading them on another connection of the pool would wait for one that a crowd of
-// failed appends may hold, and a bounded wait fails on a busy machine.
+// versions are read through q: inside the caller's transaction, the append's own
+// connection once the insert is undone, since reading them on another connection of
+// the pool would wait for one that a crowd of failed appends in transactions may hold
+// (and a bounded wait fails on a busy machine); after AppendCommitted, whose failed
+// append holds no connection any more, the pool.
 func (s *Store) conflict(ctx context.Context, q Querier, appends []StreamAppend) error {
 	versions, err := streamVersions(ctx, q, streamIDs(appends))
 	if err != nil {

@@ -6,20 +6,26 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// lockWait is the longest a group of several batches waits for a lock before it gives
-// up and its batches go alone: a group holds the locks of all its batches, and one
-// stuck behind another transaction must not hold up the rest.
+// lockWait is the longest a group waits for a lock before it gives up and its batches
+// go alone, outside any group: a group holds the locks of all its batches, and one
+// stuck behind another transaction must hold up neither the rest of its group nor the
+// groups after it.
 const lockWait = 50 * time.Millisecond
 
-// errTogether is the answer to every batch of a group that failed as one.
+// lockNotAvailable is the SQLSTATE of a wait for a lock that outlasted lock_timeout.
+const lockNotAvailable = "55P03"
+
+// errTogether is the answer to every batch of a group that must go again alone.
 var errTogether = errors.New("the batches sent together failed")
 
 // Group sends batches over pool in groups, one group in flight at a time: the batches
@@ -43,12 +49,16 @@ type queued struct {
 }
 
 // Send runs the queries of the batch build returns, their callbacks among them, in the
-// next group: all of them or, if the group fails as one, none. Then build is called
-// again and its batch sent alone, so that the error Send returns is the batch's own.
-// The callbacks must not count on being called once.
+// next group: all of them or, when the server refuses any statement of the group, none,
+// and then build is called again and its batch sent alone, so that the error of a
+// statement reaches only its own caller. Any other error (a connection lost, a callback
+// failing on an answer it cannot read) leaves unknown whether the group committed and
+// is every caller's answer, as it would be for a batch sent alone. The callbacks must
+// not count on being called once.
 //
-// Send waits for its group to end even if ctx ends first, since the callbacks write
-// what the caller reads; a group stops only when every caller in it has given up.
+// A caller whose ctx ends while its batch waits is left out of the group; once the
+// group is sent, Send waits for it to end, since the callbacks write what the caller
+// reads, and the group stops only when every caller in it has given up.
 func (g *Group) Send(ctx context.Context, build func() *pgx.Batch) error {
 	q := &queued{ctx: ctx, queries: build().QueuedQueries, done: make(chan error, 1)}
 	g.mu.Lock()
@@ -58,11 +68,31 @@ func (g *Group) Send(ctx context.Context, build func() *pgx.Batch) error {
 		go g.run()
 	}
 	g.mu.Unlock()
-	err := <-q.done
+	var err error
+	select {
+	case err = <-q.done:
+	case <-ctx.Done():
+		if g.withdraw(q) {
+			return ctx.Err()
+		}
+		err = <-q.done
+	}
 	if errors.Is(err, errTogether) {
 		return g.pool.SendBatch(ctx, build()).Close()
 	}
 	return err
+}
+
+// withdraw takes q out of the batches waiting for the next group, if it is still there.
+func (g *Group) withdraw(q *queued) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	i := slices.Index(g.waiting, q)
+	if i < 0 {
+		return false
+	}
+	g.waiting = slices.Delete(g.waiting, i, i+1)
+	return true
 }
 
 func (g *Group) run() {
@@ -105,24 +135,28 @@ func (g *Group) send(group []*queued) {
 		})
 		defer stop()
 	}
-	if len(live) == 1 {
-		live[0].done <- g.pool.SendBatch(ctx, &pgx.Batch{QueuedQueries: live[0].queries}).Close()
-		return
-	}
 	b := &pgx.Batch{}
 	b.Queue(`SELECT set_config('lock_timeout', $1, true)`, lockWait.String())
 	for _, q := range live {
 		b.QueuedQueries = append(b.QueuedQueries, q.queries...)
 	}
 	err := g.pool.SendBatch(ctx, b).Close()
+	var refused *pgconn.PgError
+	// The server refused a statement, so the group rolled back, or nothing was sent:
+	// each batch can go again alone. A batch alone that was refused has its answer,
+	// unless it only waited too long for a lock.
+	again := pgconn.SafeToRetry(err) ||
+		errors.As(err, &refused) && (len(live) > 1 || refused.Code == lockNotAvailable)
 	for _, q := range live {
 		switch {
 		case err == nil:
 			q.done <- nil
 		case q.ctx.Err() != nil:
 			q.done <- q.ctx.Err()
-		default:
+		case again:
 			q.done <- errTogether
+		default:
+			q.done <- err
 		}
 	}
 }

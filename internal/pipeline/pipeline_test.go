@@ -18,12 +18,21 @@ import (
 
 func TestMain(m *testing.M) { testdb.Main(m) }
 
-// newItems makes the table the tests insert into: each row keeps the transaction
-// that wrote it.
+// newItems makes the tables the tests write: items, each row keeping the transaction
+// that wrote it; entries, with no key, where a batch sent twice would show twice; and
+// released, whose first row ends wait_for_release().
 func newItems(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	pool := testdb.New(t)
-	if _, err := pool.Exec(context.Background(), `CREATE TABLE items (id int PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id())`); err != nil {
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE items (id int PRIMARY KEY, tx xid8 NOT NULL DEFAULT pg_current_xact_id());
+		CREATE TABLE entries (id int NOT NULL);
+		CREATE TABLE released (at timestamptz NOT NULL DEFAULT now());
+		CREATE FUNCTION wait_for_release() RETURNS void LANGUAGE plpgsql AS $$
+		BEGIN
+			WHILE NOT EXISTS (SELECT 1 FROM released) LOOP
+				PERFORM pg_sleep(0.005);
+			END LOOP;
+		END $$`); err != nil {
 		t.Fatal(err)
 	}
 	return pool
@@ -56,39 +65,59 @@ func holdItem(t *testing.T, pool *pgxpool.Pool, id int) (release func()) {
 	return release
 }
 
-// blocked is a group whose first batch is at the server, waiting for an item the
-// test holds: the group in flight, until unblock.
+// blocked is a group whose first batch is at the server, waiting until the test
+// releases it (no lock, so no lock timeout ends the wait): the group in flight, until
+// unblock.
 type blocked struct {
-	pool    *pgxpool.Pool
-	g       *pipeline.Group
-	release func()
-	first   <-chan error
+	pool  *pgxpool.Pool
+	g     *pipeline.Group
+	first <-chan error
 }
 
 func newBlocked(t *testing.T) blocked {
 	t.Helper()
 	pool := newItems(t)
-	b := blocked{pool: pool, g: pipeline.New(pool), release: holdItem(t, pool, 0)}
+	b := blocked{pool: pool, g: pipeline.New(pool)}
 	first := make(chan error, 1)
-	var got int
-	go func() { first <- b.g.Send(context.Background(), insert(0, &got)) }()
+	go func() {
+		first <- b.g.Send(context.Background(), func() *pgx.Batch {
+			batch := &pgx.Batch{}
+			batch.Queue(`SELECT wait_for_release()`)
+			return batch
+		})
+	}()
 	b.first = first
 	testdb.Eventually(t, 30*time.Second, func() bool {
 		var waiting bool
 		err := pool.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO items%')`).Scan(&waiting)
+			WHERE datname = current_database() AND state = 'active' AND query LIKE 'SELECT wait_for_release()%')`).Scan(&waiting)
 		return err == nil && waiting
 	})
 	return b
 }
 
-// unblock lets the first batch land.
+// unblock lets the first batch end.
 func (b blocked) unblock(t *testing.T) {
 	t.Helper()
-	b.release()
+	if _, err := b.pool.Exec(context.Background(), `INSERT INTO released DEFAULT VALUES`); err != nil {
+		t.Fatal(err)
+	}
 	if err := <-b.first; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// within fails the test unless done yields within a minute: what must not wait for
+// something the test still holds.
+func within[T any](t *testing.T, done <-chan T, what string) T {
+	t.Helper()
+	select {
+	case v := <-done:
+		return v
+	case <-time.After(time.Minute):
+		t.Fatalf("%s still waits", what)
+	}
+	panic("unreachable")
 }
 
 // sendAll sends the batches in goroutines of their own, waits until every one of them
@@ -147,10 +176,13 @@ func TestBatchesThatComeWhileAGroupIsInFlightCommitAsOne(t *testing.T) {
 func TestAFailingBatchOfAGroupFailsAloneAndTheOthersLand(t *testing.T) {
 	t.Parallel()
 	b := newBlocked(t)
+	if _, err := b.pool.Exec(context.Background(), `INSERT INTO items (id) VALUES (0)`); err != nil {
+		t.Fatal(err)
+	}
 	got := make([]int, 10)
 	batches := items(1, got)
 	const duplicate = 5
-	batches[duplicate] = insert(0, &got[duplicate]) // the first batch's item, once it lands
+	batches[duplicate] = insert(0, &got[duplicate])
 	wait := sendAll(t, b.g, batches...)
 	b.unblock(t)
 	for i, err := range wait() {
@@ -165,54 +197,102 @@ func TestAFailingBatchOfAGroupFailsAloneAndTheOthersLand(t *testing.T) {
 		}
 	}
 	if n := count(t, b.pool, `SELECT count(*) FROM items`); n != len(got) {
-		t.Fatalf("%d items, want %d: the first and every batch but the duplicate", n, len(got))
+		t.Fatalf("%d items, want %d: the one there before and every batch but the duplicate", n, len(got))
 	}
 }
 
 // A group waits for a lock only briefly: a batch stuck behind another transaction
-// goes on waiting alone, and the rest of its group lands meanwhile.
-func TestABatchStuckOnALockDoesNotHoldUpItsGroup(t *testing.T) {
+// goes on waiting alone, outside any group, and neither the rest of its group nor the
+// groups after it wait with it.
+func TestABatchStuckOnALockHoldsUpNoOther(t *testing.T) {
 	t.Parallel()
-	b := newBlocked(t)
-	releaseStuck := holdItem(t, b.pool, 100)
-	var stuckGot, freeGot int
-	stuck := sendAll(t, b.g, insert(100, &stuckGot))
-	free := sendAll(t, b.g, insert(101, &freeGot))
-	b.unblock(t)
-	done := make(chan []error, 1)
-	go func() { done <- free() }()
-	select {
-	case errs := <-done:
-		if errs[0] != nil || freeGot != 101 {
-			t.Fatalf("the free batch: %v, read back %d", errs[0], freeGot)
-		}
-	case <-time.After(time.Minute):
-		t.Fatal("the free batch still waits for the lock its group mate is stuck on")
-	}
-	if n := count(t, b.pool, `SELECT count(*) FROM items WHERE id = 100`); n != 0 {
-		t.Fatal("the stuck batch landed before the lock it waits for was released")
-	}
-	releaseStuck()
-	if errs := stuck(); errs[0] != nil || stuckGot != 100 {
-		t.Fatalf("the stuck batch after the release: %v, read back %d", errs[0], stuckGot)
+	for _, behind := range []bool{true, false} {
+		t.Run(fmt.Sprintf("queued behind a group %t", behind), func(t *testing.T) {
+			t.Parallel()
+			var b blocked
+			if behind {
+				b = newBlocked(t)
+			} else {
+				pool := newItems(t)
+				b = blocked{pool: pool, g: pipeline.New(pool)}
+			}
+			releaseStuck := holdItem(t, b.pool, 100)
+			var stuckGot, mateGot, laterGot int
+			stuck := make(chan error, 1)
+			go func() { stuck <- b.g.Send(context.Background(), insert(100, &stuckGot)) }()
+			var mate func() []error
+			if behind {
+				testdb.Eventually(t, 30*time.Second, func() bool { return pipeline.Waiting(b.g) == 1 })
+				mate = sendAll(t, b.g, insert(101, &mateGot))
+				b.unblock(t)
+				done := make(chan []error, 1)
+				go func() { done <- mate() }()
+				if errs := within(t, done, "the stuck batch's group mate"); errs[0] != nil || mateGot != 101 {
+					t.Fatalf("the stuck batch's group mate: %v, read back %d", errs[0], mateGot)
+				}
+			}
+			later := make(chan error, 1)
+			go func() { later <- b.g.Send(context.Background(), insert(102, &laterGot)) }()
+			if err := within(t, later, "a batch sent after the stuck one"); err != nil || laterGot != 102 {
+				t.Fatalf("a batch sent after the stuck one: %v, read back %d", err, laterGot)
+			}
+			if n := count(t, b.pool, `SELECT count(*) FROM items WHERE id = 100`); n != 0 {
+				t.Fatal("the stuck batch landed before the lock it waits for was released")
+			}
+			releaseStuck()
+			if err := <-stuck; err != nil || stuckGot != 100 {
+				t.Fatalf("the stuck batch after the release: %v, read back %d", err, stuckGot)
+			}
+		})
 	}
 }
 
-func TestABatchWhoseCallerGaveUpWhileWaitingIsNotSent(t *testing.T) {
+func TestACallerWhoGivesUpWhileWaitingIsAnsweredAtOnceAndNotSent(t *testing.T) {
 	t.Parallel()
 	b := newBlocked(t)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	var got int
 	gaveUp := make(chan error, 1)
 	go func() { gaveUp <- b.g.Send(ctx, insert(1, &got)) }()
 	testdb.Eventually(t, 30*time.Second, func() bool { return pipeline.Waiting(b.g) == 1 })
 	cancel()
-	b.unblock(t)
-	if err := <-gaveUp; !errors.Is(err, context.Canceled) {
+	if err := within(t, gaveUp, "the caller who gave up"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("the caller who gave up got %v, want context.Canceled", err)
 	}
+	b.unblock(t)
 	if count(t, b.pool, `SELECT count(*) FROM items WHERE id = 1`) != 0 {
 		t.Fatal("the batch of a caller who gave up was sent")
+	}
+}
+
+// A callback that cannot read its answer leaves unknown what the group did: nothing is
+// sent again, and every caller of the group hears of it.
+func TestABatchWhoseAnswerIsUnreadableIsNotSentAgain(t *testing.T) {
+	t.Parallel()
+	b := newBlocked(t)
+	unreadable := errors.New("an answer the callback cannot read")
+	entry := func(id int, callback error) func() *pgx.Batch {
+		return func() *pgx.Batch {
+			batch := &pgx.Batch{}
+			batch.Queue(`INSERT INTO entries (id) VALUES ($1) RETURNING id`, id).QueryRow(func(row pgx.Row) error {
+				var got int
+				if err := row.Scan(&got); err != nil {
+					return err
+				}
+				return callback
+			})
+			return batch
+		}
+	}
+	wait := sendAll(t, b.g, entry(1, nil), entry(2, unreadable))
+	b.unblock(t)
+	for i, err := range wait() {
+		if !errors.Is(err, unreadable) {
+			t.Fatalf("caller %d of the group got %v, want the unreadable answer's error", i, err)
+		}
+	}
+	if n := count(t, b.pool, `SELECT count(*) FROM entries`); n != 2 {
+		t.Fatalf("%d entries, want each batch's once", n)
 	}
 }
 
