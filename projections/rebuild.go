@@ -150,8 +150,13 @@ func lockRebuilds(ctx context.Context, pool *pgxpool.Pool, ps []Projection) (fun
 		return nil, err
 	}
 	release := func() {
-		// Closing the session releases every lock it holds, whatever state it is in.
-		_ = conn.Conn().Close(context.WithoutCancel(ctx))
+		// The unlock answers once the locks are free, so a rebuild that starts next finds
+		// them free; closing the session then releases every lock it still holds, whatever
+		// state it is in, but only once the server has seen it go.
+		unlock, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_, _ = conn.Exec(unlock, `SELECT pg_advisory_unlock_all()`)
+		_ = conn.Conn().Close(unlock)
 		conn.Release()
 	}
 	for _, p := range ps {
