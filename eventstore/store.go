@@ -20,8 +20,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
-
-	"github.com/supermock/engine/internal/pipeline"
 )
 
 const (
@@ -37,7 +35,6 @@ type Store struct {
 	offsets wsql.DefaultPostgreSQLOffsetsAdapter
 	logger  watermill.LoggerAdapter
 	commits *commits
-	appends *pipeline.Group // the appends of AppendCommitted
 	states  groupStates
 	keys    *Keyring
 	pages   sync.Pool // *heldPage, ScanAll's copies of pages whose keys it reads
@@ -48,7 +45,7 @@ func New(pool *pgxpool.Pool, codec *Codec, logger watermill.LoggerAdapter) *Stor
 	if logger == nil {
 		logger = watermill.NopLogger{}
 	}
-	return &Store{pool: pool, codec: codec, logger: logger, commits: newCommits(pool, logger), appends: pipeline.New(pool)}
+	return &Store{pool: pool, codec: codec, logger: logger, commits: newCommits(pool, logger)}
 }
 
 // InTx runs fn in a transaction of its own and commits it. The commit of what fn
@@ -95,14 +92,12 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...Str
 		return Position{}, err
 	}
 	s.commits.appended(tx.Conn())
-	insert, err := s.schema.InsertQuery(wsql.InsertQueryParams{Topic: Topic, Msgs: msgs})
-	if err != nil {
-		return Position{}, fmt.Errorf("append: %w", err)
-	}
 	b := &pgx.Batch{}
 	b.Queue(`SAVEPOINT ` + appendSavepoint)
 	var last Position
-	queueInsert(b, insert, meta.Actor, &last)
+	if err := s.queueInsert(b, meta.Actor, msgs, &last); err != nil {
+		return Position{}, err
+	}
 	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		if !versionConflict(err) {
 			return Position{}, fmt.Errorf("append: %w", err)
@@ -119,9 +114,7 @@ func (s *Store) Append(ctx context.Context, tx pgx.Tx, meta Meta, appends ...Str
 // commits it: all of them or, if any stream is not at its expected version, none. When
 // nothing has to be read first (no personal field to seal, no stream appended with
 // Any), the insert and the actor's position go in one round trip as the implicit
-// transaction of a pipeline, with no BEGIN or COMMIT of their own, and together with
-// the appends of other commands that came meanwhile (a pipeline.Group); otherwise in
-// InTx.
+// transaction of a pipeline, with no BEGIN or COMMIT of their own; otherwise in InTx.
 func (s *Store) AppendCommitted(ctx context.Context, meta Meta, appends ...StreamAppend) (Position, error) {
 	msgs, seals, err := s.messages(ctx, meta, appends)
 	if err != nil {
@@ -136,22 +129,21 @@ func (s *Store) AppendCommitted(ctx context.Context, meta Meta, appends ...Strea
 		})
 		return last, err
 	}
-	insert, err := s.schema.InsertQuery(wsql.InsertQueryParams{Topic: Topic, Msgs: msgs})
+	b := &pgx.Batch{}
+	var last Position
+	if err := s.queueInsert(b, meta.Actor, msgs, &last); err != nil {
+		return Position{}, err
+	}
+	conn, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return Position{}, fmt.Errorf("append: %w", err)
 	}
-	var last Position
-	err = s.appends.Send(ctx, func() *pgx.Batch {
-		b := &pgx.Batch{}
-		last = Position{}
-		queueInsert(b, insert, meta.Actor, &last)
-		return b
-	})
-	if err != nil {
+	defer conn.Release()
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		if !versionConflict(err) {
 			return Position{}, fmt.Errorf("append: %w", err)
 		}
-		return Position{}, s.conflict(ctx, s.pool, appends)
+		return Position{}, s.conflict(ctx, conn, appends) // the pipeline has rolled back
 	}
 	s.commits.signal()
 	return last, nil
@@ -170,10 +162,13 @@ func (s *Store) prepare(ctx context.Context, tx pgx.Tx, appends []StreamAppend, 
 	return s.resolveAny(ctx, tx, appends, msgs)
 }
 
-// queueInsert queues insert, the schema adapter's one statement that writes an
-// append's messages, whose RETURNING sets last to the position of the newest row, and
-// the actor's move to it.
-func queueInsert(b *pgx.Batch, insert wsql.Query, actor string, last *Position) {
+// queueInsert queues the insert of msgs, in the schema adapter's one statement whose
+// RETURNING sets last to the position of the newest row, and the actor's move to it.
+func (s *Store) queueInsert(b *pgx.Batch, actor string, msgs []*message.Message, last *Position) error {
+	insert, err := s.schema.InsertQuery(wsql.InsertQueryParams{Topic: Topic, Msgs: msgs})
+	if err != nil {
+		return fmt.Errorf("append: %w", err)
+	}
 	b.Queue(insert.Query, insert.Args...).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
 			var txID wsql.XID8
@@ -188,6 +183,7 @@ func queueInsert(b *pgx.Batch, insert wsql.Query, actor string, last *Position) 
 		return rows.Err()
 	})
 	queueActor(b, actor)
+	return nil
 }
 
 // messages validates the appends and turns them into watermill messages before any
@@ -287,11 +283,9 @@ func versionConflict(err error) bool {
 
 // conflict is the *ConcurrencyError of an insert that broke a stream's version
 // constraint, naming the first stream whose version is not the expected one. The
-// versions are read through q: inside the caller's transaction, the append's own
-// connection once the insert is undone, since reading them on another connection of
-// the pool would wait for one that a crowd of failed appends in transactions may hold
-// (and a bounded wait fails on a busy machine); after AppendCommitted, whose failed
-// append holds no connection any more, the pool.
+// versions are read through q, the append's own connection once the insert is undone:
+// reading them on another connection of the pool would wait for one that a crowd of
+// failed appends may hold, and a bounded wait fails on a busy machine.
 func (s *Store) conflict(ctx context.Context, q Querier, appends []StreamAppend) error {
 	versions, err := streamVersions(ctx, q, streamIDs(appends))
 	if err != nil {
