@@ -76,9 +76,9 @@ func TestExactAppendRaceHasOneWinnerPerVersion(t *testing.T) {
 	}
 }
 
-// Commands of many users at once: the appends that come together commit together,
-// and each of them still lands or conflicts on its own, with its own position and its
-// actor's; with one writer a stream, no group fails, with four most do.
+// Commands of many users at once, as the API sends them: each append lands or
+// conflicts on its own, with its own position and its actor's; with one writer a
+// stream none conflicts, with four most do.
 func TestConcurrentAppendsToManyStreamsEachLandOrConflictOnTheirOwn(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ streams, writersPerStream int }{{64, 1}, {16, 4}} {

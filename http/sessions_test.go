@@ -1,6 +1,8 @@
 package http_test
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -82,4 +84,48 @@ func TestSecretRotationKeepsSessions(t *testing.T) {
 	wantError(t, rotated.call("GET", "/api/queue", before.Token, nil), 401, "session-ended")
 	forged := auth.Sign([]byte("neither secret, but 32 bytes long!"), auth.Claims{Subject: after.User.ID}, time.Now(), time.Hour)
 	wantError(t, rotated.call("GET", "/api/queue", forged, nil), 401, "token-invalid")
+}
+
+// The session checks of concurrent requests go to the database together: each request
+// still gets its own answer, the ended sessions refused and the others served, and the
+// commands of the others land.
+func TestConcurrentRequestsEachGetTheirOwnSessionAnswer(t *testing.T) {
+	t.Parallel()
+	e := start(t, options{})
+	users := make([]login, 24)
+	for i := range users {
+		users[i] = e.loginWidget(int64(3500+i), fmt.Sprintf("crowd%d", i))
+	}
+	for i := 0; i < len(users); i += 3 {
+		wantStatus(t, e.call("POST", "/api/auth/logout", users[i].Token, nil), 204)
+	}
+	type answer struct {
+		user   int
+		status int
+		body   string
+	}
+	answers := make(chan answer, len(users)*8)
+	before := e.events()
+	var wg sync.WaitGroup
+	for i, u := range users {
+		for round := range 4 {
+			wg.Go(func() {
+				r := e.call("GET", "/api/queue", u.Token, nil)
+				answers <- answer{i, r.status, string(r.body)}
+				r = e.call("PUT", "/api/me/professions", u.Token, map[string]any{"professions": []string{[]string{"qa-engineer", "backend-developer"}[round%2]}})
+				answers <- answer{i, r.status, string(r.body)}
+			})
+		}
+	}
+	wg.Wait()
+	close(answers)
+	for a := range answers {
+		ended := a.user%3 == 0
+		if ended && (a.status != 401 || !strings.Contains(a.body, "session-ended")) || !ended && a.status/100 != 2 {
+			t.Fatalf("user %d (session ended: %t) got %d %s", a.user, ended, a.status, a.body)
+		}
+	}
+	if got, live := e.events()-before, len(users)-len(users)/3; got < live {
+		t.Fatalf("the commands of %d users still logged in appended %d events", live, got)
+	}
 }

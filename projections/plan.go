@@ -19,10 +19,10 @@ type statement struct {
 
 // customPlans plans the statements after it in its transaction for the tables as they
 // are at each run; a plan that finds rows to change (an update, a delete) starts with
-// it. A read table grows from empty (a new site, a rebuild's shadow)
-// faster than autovacuum's ANALYZE follows it, and the plan a connection caches for an
-// update while the table is small (a sequential scan) would stay as it grows: every
-// batch would then read the whole table to change a few rows of it.
+// it. A read table grows from empty (a new site, a rebuild's shadow) faster than
+// autovacuum's ANALYZE follows it, and the plan a connection caches for an update
+// while the table is small (a sequential scan) would stay as it grows: every batch
+// would then read the whole table to change a few rows of it.
 var customPlans = statement{sql: `SELECT set_config('plan_cache_mode', 'force_custom_plan', true)`}
 
 // schema holds the SQL types of the read tables' columns, read from the catalog, so
